@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import type { AuthUser } from '../users/user';
+import { UsersService } from '../users/users.service';
+import { AdminOnly } from './api-admin.decorator';
+import { DashboardDto } from './dto/dashboard.dto';
+
+@ApiTags('admin')
+@AdminOnly()
+@Controller('admin/dashboard')
+export class AdminDashboardController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Counts of users, admins, disabled users and live sessions' })
+  @ApiOkResponse({ type: DashboardDto })
+  async dashboard(@CurrentUser() me: AuthUser): Promise<DashboardDto> {
+    return { message: `Welcome to the admin dashboard, ${me.username}!`, stats: await this.users.stats() };
+  }
+}

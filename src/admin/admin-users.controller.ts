@@ -1,0 +1,85 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorDto } from '../common/error.dto';
+import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
+import { UsersService } from '../users/users.service';
+import { AdminOnly } from './api-admin.decorator';
+import { CreateUserDto } from './dto/create-user.dto';
+import { ListUsersQuery } from './dto/list-users.query';
+import { UpdateUserDto } from './dto/update-user.dto';
+
+const UserId = () => Param('id', new ParseUUIDPipe({ version: undefined }));
+
+@ApiTags('admin')
+@AdminOnly()
+@ApiBadRequestResponse({ description: 'Invalid body, query or id', type: ErrorDto })
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Search users, newest first' })
+  @ApiOkResponse({ type: UserPageDto })
+  async list(@Query() query: ListUsersQuery): Promise<UserPageDto> {
+    const page = await this.users.search(query);
+    return { ...page, items: page.items.map(toUserDto) };
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'Username or email taken', type: ErrorDto })
+  async create(@Body() account: CreateUserDto): Promise<UserDto> {
+    return toUserDto(await this.users.create(account));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One user' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  async get(@UserId() id: string): Promise<UserDto> {
+    return toUserDto(await this.users.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change email, full name, roles or disabled; disabling ends the user’s sessions' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({
+    description: 'Email taken, or the last enabled admin disabled or demoted',
+    type: ErrorDto,
+  })
+  async update(@UserId() id: string, @Body() changes: UpdateUserDto): Promise<UserDto> {
+    return toUserDto(await this.users.updateByAdmin(id, changes));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user; the user’s sessions end' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({ description: 'The last enabled admin', type: ErrorDto })
+  async remove(@UserId() id: string): Promise<void> {
+    await this.users.deleteByAdmin(id);
+  }
+}

@@ -1,0 +1,14 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
+import { IsOmittable } from '../../common/validation';
+import { ROLES, type Role } from '../../database/schema';
+import { RegisterDto } from '../../users/dto/register.dto';
+
+export class CreateUserDto extends RegisterDto {
+  @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['user'] })
+  @IsOmittable()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+}

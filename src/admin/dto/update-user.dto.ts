@@ -1,0 +1,29 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayNotEmpty, IsArray, IsBoolean, IsEmail, IsIn, IsOptional, MaxLength } from 'class-validator';
+import { IsOmittable, IsPlainText } from '../../common/validation';
+import { ROLES, type Role } from '../../database/schema';
+
+export class UpdateUserDto {
+  @ApiPropertyOptional({ example: 'john@example.com' })
+  @IsOmittable()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  @IsPlainText(100)
+  fullName?: string | null;
+
+  @ApiPropertyOptional({ enum: ROLES, isArray: true })
+  @IsOmittable()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+
+  @ApiPropertyOptional({ description: 'Disabling ends every session of the user' })
+  @IsOmittable()
+  @IsBoolean()
+  disabled?: boolean;
+}

@@ -1,0 +1,35 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
+import { RolesGuard } from './auth/guards/roles.guard';
+import { loadConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { SecretsModule } from './secrets/secrets.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  /** Reads and validates the environment when called (main.ts, or each test app with its own variables). */
+  static forRoot(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        loadConfigModule(),
+        DatabaseModule,
+        SecretsModule,
+        UsersModule,
+        AuthModule,
+        AdminModule,
+        HealthModule,
+      ],
+      // In this order: RolesGuard reads the user that JwtAuthGuard puts on the request.
+      providers: [
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import type { Role } from '../database/schema';
+
+/** RFC 9068 §2.1: an access token's header says `typ: at+jwt`; RFC 8725 §3.11 allows the media-type form. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The claims this service puts in an access token (RFC 9068 §2.2), beside iss, aud, iat and exp. */
+export interface AccessTokenClaims {
+  sub: string;
+  sid: string;
+  client_id: string;
+  roles: Role[];
+}
+
+export function isAccessTokenHeader(header: { typ?: unknown }): boolean {
+  const type = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
+  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+/**
+ * The user and session named by a verified payload, or undefined when it is not one of our access tokens.
+ * jsonwebtoken checks `exp` only when present, so its presence is required here.
+ */
+export function subjectOf(payload: unknown): { userId: string; sessionId: string } | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { sub, sid, exp } = payload as Record<string, unknown>;
+  if (typeof exp !== 'number' || typeof sub !== 'string' || typeof sid !== 'string') return undefined;
+  if (!UUID.test(sub) || !UUID.test(sid)) return undefined;
+  return { userId: sub, sessionId: sid };
+}

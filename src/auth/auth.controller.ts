@@ -1,0 +1,112 @@
+import { applyDecorators, Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
+import type { ClientInfo } from '../sessions/session';
+import { RegisterDto } from '../users/dto/register.dto';
+import { toUserDto, UserDto } from '../users/dto/user.dto';
+import type { AuthUser, User } from '../users/user';
+import { UsersService } from '../users/users.service';
+import { AuthService } from './auth.service';
+import { ApiSignedIn } from './decorators/api-signed-in.decorator';
+import { Client } from './decorators/client-info.decorator';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { Public } from './decorators/public.decorator';
+import { LoginDto } from './dto/login.dto';
+import { RefreshDto } from './dto/refresh.dto';
+import { TokenPairDto } from './dto/token-pair.dto';
+import { TokenRequestDto } from './dto/token-request.dto';
+import { LocalAuthGuard } from './guards/local-auth.guard';
+import { parseTokenRequest } from './token-request';
+
+/** RFC 6749 §5.1: responses holding tokens must not be cached. */
+const NoStore = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account (role user)' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ description: 'Registration is turned off', type: ErrorDto })
+  @ApiConflictResponse({ description: 'Username or email taken', type: ErrorDto })
+  async register(@Body() registration: RegisterDto): Promise<UserDto> {
+    return toUserDto(await this.users.register(registration));
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(200)
+  @NoStore()
+  @ApiOperation({ summary: 'Sign in with a username (or email) and password' })
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong credentials', type: ErrorDto })
+  @ApiForbiddenResponse({ description: 'Account disabled', type: ErrorDto })
+  login(@CurrentUser() user: User, @Client() client: ClientInfo): Promise<TokenPairDto> {
+    return this.auth.signIn(user, client);
+  }
+
+  @Public()
+  @Post('token')
+  @HttpCode(200)
+  @NoStore()
+  @ApiOperation({ summary: 'OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749)' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ description: 'RFC 6749 §5.2 error', type: OAuthErrorDto })
+  token(@Body() form: Record<string, unknown>, @Client() client: ClientInfo): Promise<TokenPairDto> {
+    return this.auth.grant(parseTokenRequest(form), client);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @NoStore()
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair; the old refresh token stops working' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token', type: ErrorDto })
+  refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refresh_token);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiSignedIn()
+  @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  async logout(@CurrentUser() me: AuthUser): Promise<void> {
+    await this.auth.signOut(me);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiSignedIn()
+  @ApiOperation({ summary: 'End every session of the signed-in user' })
+  @ApiNoContentResponse({ description: 'Signed out everywhere' })
+  async logoutAll(@CurrentUser() me: AuthUser): Promise<void> {
+    await this.auth.signOutEverywhere(me);
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Jwt } from 'jsonwebtoken';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { Env } from '../../config/env.schema';
+import { Secrets } from '../../secrets/secrets';
+import type { AuthUser } from '../../users/user';
+import { UsersService } from '../../users/users.service';
+import { isAccessTokenHeader, subjectOf } from '../access-token';
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    private readonly users: UsersService,
+    config: ConfigService<Env, true>,
+    secrets: Secrets,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // jsonwebtoken takes a KeyObject (and derives nothing per call); the typings only know strings and Buffers.
+      secretOrKey: secrets.jwtKey as unknown as Buffer,
+      algorithms: ['HS256'],
+      issuer: config.get('JWT_ISSUER', { infer: true }),
+      audience: config.get('JWT_AUDIENCE', { infer: true }),
+      // The whole token, so that validate() can check the header's typ.
+      jsonWebTokenOptions: { complete: true },
+    });
+  }
+
+  /** Session and user are read on every request, so a sign-out, a disabled account or a lost role counts at once. */
+  async validate(token: Jwt): Promise<AuthUser | false> {
+    const subject = isAccessTokenHeader(token.header) ? subjectOf(token.payload) : undefined;
+    if (!subject) return false;
+    return (await this.users.findSignedIn(subject.userId, subject.sessionId)) ?? false;
+  }
+}

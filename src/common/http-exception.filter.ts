@@ -1,0 +1,125 @@
+import { inspect } from 'node:util';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError } from './oauth-error';
+
+interface ErrorBody {
+  statusCode: number;
+  message: string | string[];
+  error: string;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+// Fastify rejects some requests before Nest sees them (body parsing); their messages name Fastify.
+const FASTIFY_CLIENT_ERRORS: Record<number, string> = {
+  400: 'The request body is malformed',
+  413: 'The request body is too large',
+  415: 'Unsupported content type',
+};
+
+/**
+ * Gives every error the contract's shape `{statusCode, message, error}`, adds `WWW-Authenticate` to each 401
+ * (RFC 6750 §3), and answers anything unexpected with a bare 500 after logging it.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+
+    if (exception instanceof OAuthError) {
+      void reply
+        .status(exception.statusCode)
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send({ error: exception.error, error_description: exception.description });
+      return;
+    }
+
+    const body = this.toErrorBody(exception, request);
+    if (body.statusCode === 401) {
+      void reply.header('www-authenticate', wwwAuthenticate(request));
+    }
+    void reply.status(body.statusCode).send(body);
+  }
+
+  private toErrorBody(exception: unknown, request: FastifyRequest): ErrorBody {
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const response = exception.getResponse();
+      const error = STATUS_TEXT[statusCode] ?? 'Error';
+      if (typeof response === 'string') return { statusCode, message: response, error };
+      const { message } = response as { message?: unknown };
+      const isMessage = typeof message === 'string' || (Array.isArray(message) && message.every(isString));
+      return { statusCode, message: isMessage ? message : error, error };
+    }
+
+    const clientStatus = fastifyClientErrorStatus(exception);
+    if (clientStatus !== undefined) {
+      return {
+        statusCode: clientStatus,
+        message: FASTIFY_CLIENT_ERRORS[clientStatus]!,
+        error: STATUS_TEXT[clientStatus]!,
+      };
+    }
+
+    this.logger.error(
+      `Unhandled error on ${request.method} ${request.routeOptions?.url ?? 'unknown route'}`,
+      describeError(exception),
+    );
+    return { statusCode: 500, message: 'Internal server error', error: STATUS_TEXT[500]! };
+  }
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+function fastifyClientErrorStatus(exception: unknown): number | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number')
+    return undefined;
+  return statusCode in FASTIFY_CLIENT_ERRORS ? statusCode : 400;
+}
+
+function wwwAuthenticate(request: FastifyRequest): string {
+  const authorization = request.headers.authorization;
+  const sentBearerToken = typeof authorization === 'string' && /^bearer\s/i.test(authorization);
+  return sentBearerToken ? 'Bearer error="invalid_token"' : 'Bearer';
+}
+
+/**
+ * The error and its causes, for the log. Query parameters are left out: they can hold password hashes or
+ * emails, and the query text says enough.
+ */
+function describeError(exception: unknown): string {
+  const lines: string[] = [];
+  for (let current = exception, depth = 0; current !== undefined && depth < 5; depth++) {
+    if (!(current instanceof Error)) {
+      lines.push(inspect(current));
+      break;
+    }
+    const stack = (current.stack ?? `${current.name}: ${current.message}`).split('\n');
+    lines.push(
+      ...stack.filter((line) => !line.startsWith('params:')).map((line) => (depth ? `  ${line}` : line)),
+    );
+    current = current.cause;
+    if (current !== undefined) lines.push('Caused by:');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  IsString,
+  Matches,
+  MaxLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
+import { passwordProblem, USERNAME_PATTERN } from './credentials-rules';
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+/** Free text: a string without control characters (PostgreSQL refuses NUL; the rest has no place in a name). */
+export const IsPlainText = (maxLength: number) =>
+  applyDecorators(
+    IsString(),
+    MaxLength(maxLength),
+    Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' }),
+  );
+
+export const IsUsername = () =>
+  applyDecorators(
+    IsString(),
+    Matches(USERNAME_PATTERN, {
+      message: 'username must be 3 to 32 characters of ASCII letters, digits, ".", "_" or "-"',
+    }),
+  );
+
+/** The contract's password rules: 8 characters at least, 72 bytes of UTF-8 at most. */
+export function IsPassword(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPassword',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && passwordProblem(value) === undefined,
+        defaultMessage: (args) => {
+          const property = args?.property ?? 'password';
+          const problem = typeof args?.value === 'string' ? passwordProblem(args.value) : undefined;
+          return problem ? problem.replace(/^password/, property) : `${property} must be a string`;
+        },
+      },
+    });
+}
+
+/** Like IsOptional, but `null` is validated (and refused) rather than skipped: for fields that cannot be null. */
+export const IsOmittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
+import { parseDurationSeconds } from './duration';
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDurationSeconds(value);
+      if (seconds === undefined || seconds === 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a positive duration such as 900, 15m, 12h or 7d' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** Every environment variable the service reads, with its default; .env.example mirrors it. */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: integer(3000, 0, 65535),
+    BODY_LIMIT: integer(100 * 1024, 1024, 100 * 1024 * 1024),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    JWT_SECRET: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default('http://localhost:3000'),
+    JWT_AUDIENCE: z.string().min(1).default('nest-auth-service'),
+    JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
+    ACCESS_TOKEN_TTL: duration('15m'),
+    REFRESH_TOKEN_TTL: duration('7d'),
+    REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+    BCRYPT_COST: integer(12, 4, 31),
+    ALLOW_REGISTRATION: z.stringbool().default(true),
+    ADMIN_USERNAME: z
+      .string()
+      .regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -')
+      .default('admin'),
+    ADMIN_EMAIL: z.email().default('admin@example.com'),
+    ADMIN_PASSWORD: z
+      .string()
+      .optional()
+      .superRefine((password, ctx) => {
+        const problem = password === undefined ? undefined : passwordProblem(password);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+    } else if (Buffer.byteLength(env.JWT_SECRET, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production (try: openssl rand -base64 48)`,
+      });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** Validates the environment for ConfigModule; a bad value stops the start, naming the variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  // An empty variable (FOO= in .env) means "use the default", as in most twelve-factor apps.
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const result = envSchema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new Error(`Invalid environment:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,41 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
+import { sql } from 'drizzle-orm';
+import { Public } from '../auth/decorators/public.decorator';
+import { DATABASE, type Database } from '../database/database';
+
+const DATABASE_TIMEOUT_MS = 2000;
+
+@ApiTags('operations')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(DATABASE) private readonly db: Database,
+  ) {}
+
+  @Get()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Whether the service and its database answer' })
+  @ApiOkResponse({ description: '{status: "ok", info: {database: {status: "up"}}, …}' })
+  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
+  check(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(async () => {
+            await this.db.execute(sql`select 1`);
+          })
+          .withTimeout(DATABASE_TIMEOUT_MS),
+    ]);
+  }
+}

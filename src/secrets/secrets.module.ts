@@ -1,0 +1,21 @@
+import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from '../config/env.schema';
+import { loadSecrets, Secrets } from './secrets';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: Secrets,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) =>
+        loadSecrets({
+          JWT_SECRET: config.get('JWT_SECRET', { infer: true }),
+          DATA_DIR: config.get('DATA_DIR', { infer: true }),
+        }),
+    },
+  ],
+  exports: [Secrets],
+})
+export class SecretsModule {}

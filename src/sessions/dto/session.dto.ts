@@ -1,0 +1,17 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Session } from '../session';
+
+export class SessionDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'True for the session of the token making this request' }) current!: boolean;
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0' }) userAgent!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '127.0.0.1' }) ip!: string | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() lastUsedAt!: Date;
+  @ApiProperty() expiresAt!: Date;
+}
+
+export const toSessionDto = (
+  { id, userAgent, ip, createdAt, lastUsedAt, expiresAt }: Session,
+  currentSessionId: string,
+): SessionDto => ({ id, current: id === currentSessionId, userAgent, ip, createdAt, lastUsedAt, expiresAt });

@@ -1,0 +1,136 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, count, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { DATABASE, type Database } from '../database/database';
+import { refreshTokens, sessions } from '../database/schema';
+import type { Session } from './session';
+
+const sessionColumns = {
+  id: sessions.id,
+  userId: sessions.userId,
+  userAgent: sessions.userAgent,
+  ip: sessions.ip,
+  createdAt: sessions.createdAt,
+  lastUsedAt: sessions.lastUsedAt,
+  expiresAt: sessions.expiresAt,
+};
+
+const isLive = and(isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`));
+const secondsFromNow = (seconds: number) => sql`now() + make_interval(secs => ${seconds})`;
+
+export interface NewSession {
+  userId: string;
+  userAgent?: string;
+  ip?: string;
+  ttlSeconds: number;
+  refreshTokenHash: string;
+}
+
+/** A refresh token that was already rotated, and what the grace rule needs to know about it. */
+export interface SpentToken {
+  session: Session;
+  isWithinGrace: boolean;
+  isSuccessorCurrent: boolean;
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async create({ refreshTokenHash, ttlSeconds, ...session }: NewSession): Promise<Session> {
+    return this.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(sessions)
+        .values({ ...session, expiresAt: secondsFromNow(ttlSeconds) })
+        .returning(sessionColumns);
+      await tx.insert(refreshTokens).values({ tokenHash: refreshTokenHash, sessionId: created!.id });
+      return created!;
+    });
+  }
+
+  /**
+   * Marks the live session's current token `tokenHash` as rotated and makes `successorHash` current, sliding
+   * the expiry. The conditional update settles races: of several requests with one token, exactly one rotates.
+   */
+  async rotate(tokenHash: string, successorHash: string, ttlSeconds: number): Promise<Session | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [spent] = await tx
+        .update(refreshTokens)
+        .set({ rotatedAt: sql`now()` })
+        .where(
+          and(
+            eq(refreshTokens.tokenHash, tokenHash),
+            isNull(refreshTokens.rotatedAt),
+            sql`${refreshTokens.sessionId} in (select ${sessions.id} from ${sessions} where ${isLive})`,
+          ),
+        )
+        .returning({ sessionId: refreshTokens.sessionId });
+      if (!spent) return undefined;
+      await tx.insert(refreshTokens).values({ tokenHash: successorHash, sessionId: spent.sessionId });
+      const [session] = await tx
+        .update(sessions)
+        .set({ lastUsedAt: sql`now()`, expiresAt: secondsFromNow(ttlSeconds) })
+        .where(eq(sessions.id, spent.sessionId))
+        .returning(sessionColumns);
+      return session;
+    });
+  }
+
+  /** A token of a live session that was already rotated; undefined when unknown or its session has ended. */
+  async findSpent(
+    tokenHash: string,
+    successorHash: string,
+    graceSeconds: number,
+  ): Promise<SpentToken | undefined> {
+    const [row] = await this.db
+      .select({
+        session: sessionColumns,
+        isWithinGrace: sql<boolean>`${refreshTokens.rotatedAt} > now() - make_interval(secs => ${graceSeconds})`,
+        isSuccessorCurrent: sql<boolean>`exists (select 1 from ${refreshTokens} successor
+          where successor.token_hash = ${successorHash} and successor.rotated_at is null)`,
+      })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(
+        and(eq(refreshTokens.tokenHash, tokenHash), sql`${refreshTokens.rotatedAt} is not null`, isLive),
+      );
+    return row;
+  }
+
+  async listLive(userId: string): Promise<Session[]> {
+    return this.db
+      .select(sessionColumns)
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isLive))
+      .orderBy(desc(sessions.createdAt), desc(sessions.id));
+  }
+
+  async countLive(): Promise<number> {
+    const [row] = await this.db.select({ total: count() }).from(sessions).where(isLive);
+    return row?.total ?? 0;
+  }
+
+  /** Ends one live session, only if `userId` owns it; false when there was none to end. */
+  async revoke(id: string, userId?: string): Promise<boolean> {
+    const ended = await this.db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(sessions.id, id), userId ? eq(sessions.userId, userId) : undefined, isLive))
+      .returning({ id: sessions.id });
+    return ended.length > 0;
+  }
+
+  async revokeAllOfUser(userId: string, exceptSessionId?: string): Promise<number> {
+    const ended = await this.db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
+          isLive,
+        ),
+      )
+      .returning({ id: sessions.id });
+    return ended.length;
+  }
+}

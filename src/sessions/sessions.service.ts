@@ -1,0 +1,95 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from '../config/env.schema';
+import { Secrets } from '../secrets/secrets';
+import { RefreshTokens } from './refresh-tokens';
+import type { ClientInfo, Session } from './session';
+import { SessionsRepository } from './sessions.repository';
+
+export type Rotation =
+  | { outcome: 'rotated'; session: Session; refreshToken: string }
+  | { outcome: 'replayed-in-grace'; session: Session; refreshToken: string }
+  | { outcome: 'reuse-detected'; session: Session }
+  | { outcome: 'invalid' };
+
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+  private readonly refreshTokens: RefreshTokens;
+  private readonly refreshTtlSeconds: number;
+  private readonly graceSeconds: number;
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    config: ConfigService<Env, true>,
+    secrets: Secrets,
+  ) {
+    this.refreshTokens = new RefreshTokens(secrets.refreshTokenKey);
+    this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
+    this.graceSeconds = config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true });
+  }
+
+  get refreshTokenTtlSeconds(): number {
+    return this.refreshTtlSeconds;
+  }
+
+  async start(userId: string, client: ClientInfo): Promise<{ session: Session; refreshToken: string }> {
+    const refreshToken = RefreshTokens.generate();
+    const session = await this.sessions.create({
+      userId,
+      userAgent: client.userAgent?.slice(0, 512),
+      ip: client.ip,
+      ttlSeconds: this.refreshTtlSeconds,
+      refreshTokenHash: RefreshTokens.hash(refreshToken),
+    });
+    return { session, refreshToken };
+  }
+
+  /**
+   * Exchanges a refresh token for its successor. A token rotated moments ago (within the grace window, as when
+   * two tabs refresh at once) gets the same successor again; one rotated earlier is taken as stolen and ends
+   * its whole session (OAuth 2.0 Security BCP, refresh token rotation).
+   */
+  async rotate(refreshToken: string): Promise<Rotation> {
+    if (!RefreshTokens.isWellFormed(refreshToken)) return { outcome: 'invalid' };
+    const tokenHash = RefreshTokens.hash(refreshToken);
+    const successor = this.refreshTokens.successorOf(refreshToken);
+    const successorHash = RefreshTokens.hash(successor);
+
+    const session = await this.sessions.rotate(tokenHash, successorHash, this.refreshTtlSeconds);
+    if (session) return { outcome: 'rotated', session, refreshToken: successor };
+
+    const spent = await this.sessions.findSpent(tokenHash, successorHash, this.graceSeconds);
+    if (!spent) return { outcome: 'invalid' };
+    const { session: spentSession, isWithinGrace, isSuccessorCurrent } = spent;
+    if (isWithinGrace && isSuccessorCurrent) {
+      return { outcome: 'replayed-in-grace', session: spentSession, refreshToken: successor };
+    }
+    await this.sessions.revoke(spentSession.id);
+    this.logger.warn(
+      `Refresh token reuse detected: ended session ${spentSession.id} of user ${spentSession.userId}`,
+    );
+    return { outcome: 'reuse-detected', session: spentSession };
+  }
+
+  async end(sessionId: string): Promise<void> {
+    await this.sessions.revoke(sessionId);
+  }
+
+  /** Ends one of the user's own sessions; another user's session is as unknown as a missing one. */
+  async endOwn(userId: string, sessionId: string): Promise<void> {
+    if (!(await this.sessions.revoke(sessionId, userId))) throw new NotFoundException('Session not found');
+  }
+
+  async endAllOf(userId: string, options: { except?: string } = {}): Promise<void> {
+    await this.sessions.revokeAllOfUser(userId, options.except);
+  }
+
+  async listLive(userId: string): Promise<Session[]> {
+    return this.sessions.listLive(userId);
+  }
+
+  async countLive(): Promise<number> {
+    return this.sessions.countLive();
+  }
+}

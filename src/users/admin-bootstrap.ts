@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from '../config/env.schema';
+import { UsersService } from './users.service';
+
+/** Creates the first admin from ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD when no user of that name exists. */
+@Injectable()
+export class AdminBootstrap implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AdminBootstrap.name);
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly config: ConfigService<Env, true>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const username = this.config.get('ADMIN_USERNAME', { infer: true });
+    const email = this.config.get('ADMIN_EMAIL', { infer: true });
+    const configuredPassword = this.config.get('ADMIN_PASSWORD', { infer: true });
+    if (!configuredPassword && this.config.get('NODE_ENV', { infer: true }) === 'production') {
+      this.logger.log('ADMIN_PASSWORD is not set: no admin is created at start-up');
+      return;
+    }
+    const password = configuredPassword ?? randomBytes(18).toString('base64url');
+    if (!(await this.users.ensureAdmin({ username, email, password }))) return;
+    if (configuredPassword) {
+      this.logger.log(`Created the admin "${username}" with the password from ADMIN_PASSWORD`);
+    } else {
+      // Printed once, on purpose: it is the only way in to a fresh development instance. Not a log of a secret a
+      // user chose; set ADMIN_PASSWORD to avoid it.
+      process.stdout.write(
+        `\n  Created the admin "${username}" with a generated password: ${password}\n` +
+          `  Sign in: curl -X POST http://localhost:${this.config.get('PORT', { infer: true })}/auth/login ` +
+          `-H 'content-type: application/json' -d '{"username":"${username}","password":"${password}"}'\n` +
+          `  It is shown only this once; change it with POST /users/me/password.\n\n`,
+      );
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, MaxLength } from 'class-validator';
+import { IsPassword, IsPlainText, IsUsername } from '../../common/validation';
+
+export class RegisterDto {
+  @ApiProperty({ example: 'john.doe', pattern: '^[A-Za-z0-9._-]{3,32}$' })
+  @IsUsername()
+  username!: string;
+
+  @ApiProperty({ example: 'john.doe@example.com', maxLength: 254 })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: 8,
+    description: 'At most 72 bytes of UTF-8',
+  })
+  @IsPassword()
+  password!: string;
+
+  @ApiPropertyOptional({ example: 'John Doe', maxLength: 100 })
+  @IsOptional()
+  @IsPlainText(100)
+  fullName?: string;
+}

@@ -1,0 +1,22 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOmittable, IsPlainText } from '../../common/validation';
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'john@example.com', description: 'Requires currentPassword' })
+  @IsOmittable()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'John Doe', description: 'null clears it' })
+  @IsOptional()
+  @IsPlainText(100)
+  fullName?: string | null;
+
+  @ApiPropertyOptional({ description: 'The current password; required to change the email' })
+  @IsOmittable()
+  @IsString()
+  @MaxLength(1024)
+  currentPassword?: string;
+}

@@ -1,0 +1,39 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PageMeta } from '../../common/pagination';
+import { ROLES, type Role } from '../../database/schema';
+import type { User } from '../user';
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'john.doe' }) username!: string;
+  @ApiProperty({ example: 'john.doe@example.com' }) email!: string;
+  @ApiProperty({ type: String, nullable: true, example: 'John Doe' }) fullName!: string | null;
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['user'] }) roles!: Role[];
+  @ApiProperty() disabled!: boolean;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() updatedAt!: Date;
+}
+
+export class UserPageDto extends PageMeta {
+  @ApiProperty({ type: [UserDto] }) items!: UserDto[];
+}
+
+export const toUserDto = ({
+  id,
+  username,
+  email,
+  fullName,
+  roles,
+  disabled,
+  createdAt,
+  updatedAt,
+}: User): UserDto => ({
+  id,
+  username,
+  email,
+  fullName,
+  roles,
+  disabled,
+  createdAt,
+  updatedAt,
+});

@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiSignedIn } from '../auth/decorators/api-signed-in.decorator';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import { ChangePasswordDto } from './dto/change-password.dto';
+import { UpdateMeDto } from './dto/update-me.dto';
+import { toUserDto, UserDto } from './dto/user.dto';
+import type { AuthUser } from './user';
+import { UsersService } from './users.service';
+
+@ApiTags('me')
+@ApiSignedIn()
+@Controller('users/me')
+export class MeController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserDto })
+  async get(@CurrentUser() me: AuthUser): Promise<UserDto> {
+    return toUserDto(await this.users.get(me.id));
+  }
+
+  @Patch()
+  @ApiOperation({ summary: 'Change your email (needs currentPassword) or full name' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiBadRequestResponse({ description: 'Invalid body, or a new email without currentPassword' })
+  @ApiForbiddenResponse({ description: 'currentPassword is wrong' })
+  @ApiConflictResponse({ description: 'Email taken' })
+  async update(@CurrentUser() me: AuthUser, @Body() changes: UpdateMeDto): Promise<UserDto> {
+    return toUserDto(await this.users.updateProfile(me, changes));
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change your password; every other session ends' })
+  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiBadRequestResponse({ description: 'Invalid body or a new password that breaks the rules' })
+  @ApiForbiddenResponse({ description: 'currentPassword is wrong' })
+  async changePassword(@CurrentUser() me: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.users.changePassword(me, body.currentPassword, body.newPassword);
+  }
+
+  @Get('sessions')
+  @ApiOperation({ summary: 'Your live sessions, newest first' })
+  @ApiOkResponse({ type: [SessionDto] })
+  async sessionsList(@CurrentUser() me: AuthUser): Promise<SessionDto[]> {
+    return (await this.sessions.listLive(me.id)).map((session) => toSessionDto(session, me.sessionId));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of your sessions' })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiBadRequestResponse({ description: 'Malformed id' })
+  @ApiNotFoundResponse({ description: 'No such live session of yours' })
+  async endSession(@CurrentUser() me: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.sessions.endOwn(me.id, id);
+  }
+}

@@ -1,0 +1,25 @@
+import type { Role } from '../database/schema';
+
+export type { Role };
+
+/** A user as the domain sees it: never with its password hash. */
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  fullName: string | null;
+  roles: Role[];
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The signed-in caller, as the JWT strategy rebuilds it from the database on each request. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  roles: Role[];
+  sessionId: string;
+}
+
+export const isAdmin = (user: Pick<User, 'roles'>): boolean => user.roles.includes('admin');

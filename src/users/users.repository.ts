@@ -1,0 +1,173 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, count, desc, eq, getTableColumns, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { DATABASE, type Database } from '../database/database';
+import { type Role, sessions, users } from '../database/schema';
+import type { AuthUser, User } from './user';
+
+const { passwordHash: _passwordHash, ...publicColumns } = getTableColumns(users);
+
+export interface NewUser {
+  username: string;
+  email: string;
+  fullName?: string | null;
+  passwordHash: string;
+  roles: Role[];
+}
+
+export interface UserChanges {
+  email?: string;
+  fullName?: string | null;
+  roles?: Role[];
+  disabled?: boolean;
+}
+
+export interface UserSearch {
+  q?: string;
+  page: number;
+  limit: number;
+}
+
+export type GuardedResult<T> =
+  { outcome: 'done'; value: T } | { outcome: 'not-found' } | { outcome: 'last-admin' };
+
+const isEnabledAdmin = and(sql`'admin' = any(${users.roles})`, eq(users.disabled, false));
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
+
+@Injectable()
+export class UsersRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async findById(id: string): Promise<User | undefined> {
+    const [user] = await this.db.select(publicColumns).from(users).where(eq(users.id, id));
+    return user;
+  }
+
+  /** The user whose username or email is `login` (either, without regard to case), with its hash. */
+  async findCredentials(login: string): Promise<{ user: User; passwordHash: string } | undefined> {
+    const lowered = login.toLowerCase();
+    const [row] = await this.db
+      .select({ user: publicColumns, passwordHash: users.passwordHash })
+      .from(users)
+      .where(or(sql`lower(${users.username}) = ${lowered}`, sql`lower(${users.email}) = ${lowered}`))
+      .limit(1);
+    return row;
+  }
+
+  async findPasswordHash(id: string): Promise<string | undefined> {
+    const [row] = await this.db
+      .select({ passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, id));
+    return row?.passwordHash;
+  }
+
+  /** The caller of an access token, when its session is live and the user enabled; roles as they are now. */
+  async findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+    const [row] = await this.db
+      .select({ id: users.id, username: users.username, roles: users.roles, sessionId: sessions.id })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(
+        and(
+          eq(sessions.id, sessionId),
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, sql`now()`),
+          eq(users.disabled, false),
+        ),
+      );
+    return row;
+  }
+
+  async existsByUsername(username: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(sql`lower(${users.username}) = ${username.toLowerCase()}`);
+    return row !== undefined;
+  }
+
+  /** Throws a unique violation (see isUniqueViolation) when the username or email is taken. */
+  async insert(user: NewUser): Promise<User> {
+    const [created] = await this.db.insert(users).values(user).returning(publicColumns);
+    return created!;
+  }
+
+  async update(id: string, changes: UserChanges): Promise<User | undefined> {
+    const [updated] = await this.db
+      .update(users)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(eq(users.id, id))
+      .returning(publicColumns);
+    return updated;
+  }
+
+  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    const updated = await this.db
+      .update(users)
+      .set({ passwordHash, updatedAt: sql`now()` })
+      .where(eq(users.id, id))
+      .returning({ id: users.id });
+    return updated.length > 0;
+  }
+
+  /**
+   * Applies `changes` unless they would leave no enabled admin. The enabled admins are locked first,
+   * so two admins demoting each other at once cannot both succeed.
+   */
+  async updateKeepingAnAdmin(id: string, changes: UserChanges): Promise<GuardedResult<User>> {
+    return this.db.transaction(async (tx) => {
+      const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
+      const [target] = await tx.select(publicColumns).from(users).where(eq(users.id, id)).for('update');
+      if (!target) return { outcome: 'not-found' };
+      const staysEnabledAdmin =
+        (changes.roles ?? target.roles).includes('admin') && !(changes.disabled ?? target.disabled);
+      if (!staysEnabledAdmin && admins.every((admin) => admin.id === id)) return { outcome: 'last-admin' };
+      const [updated] = await tx
+        .update(users)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(users.id, id))
+        .returning(publicColumns);
+      return { outcome: 'done', value: updated! };
+    });
+  }
+
+  async deleteKeepingAnAdmin(id: string): Promise<GuardedResult<User>> {
+    return this.db.transaction(async (tx) => {
+      const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
+      if (admins.length === 1 && admins[0]!.id === id) return { outcome: 'last-admin' };
+      const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
+      return deleted ? { outcome: 'done', value: deleted } : { outcome: 'not-found' };
+    });
+  }
+
+  async search({ q, page, limit }: UserSearch): Promise<{ items: User[]; total: number }> {
+    let where: SQL | undefined;
+    if (q) {
+      const pattern = `%${escapeLike(q)}%`;
+      where = or(ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.fullName, pattern));
+    }
+    const [items, [totals]] = await Promise.all([
+      this.db
+        .select(publicColumns)
+        .from(users)
+        .where(where)
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(limit)
+        .offset((page - 1) * limit),
+      this.db.select({ total: count() }).from(users).where(where),
+    ]);
+    return { items, total: totals?.total ?? 0 };
+  }
+
+  async countByKind(): Promise<{ users: number; admins: number; disabledUsers: number }> {
+    const [row] = await this.db
+      .select({
+        users: count(),
+        admins: count(sql`case when 'admin' = any(${users.roles}) then 1 end`),
+        disabledUsers: count(sql`case when ${users.disabled} then 1 end`),
+      })
+      .from(users);
+    return row ?? { users: 0, admins: 0, disabledUsers: 0 };
+  }
+}

@@ -1,0 +1,168 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Page } from '../common/pagination';
+import type { Env } from '../config/env.schema';
+import { isUniqueViolation } from '../database/database';
+import { ROLES } from '../database/schema';
+import { SessionsService } from '../sessions/sessions.service';
+import { PasswordHasher } from './password-hasher';
+import type { AuthUser, Role, User } from './user';
+import { type GuardedResult, type UserChanges, UsersRepository, type UserSearch } from './users.repository';
+
+export interface Registration {
+  username: string;
+  email: string;
+  password: string;
+  fullName?: string | null;
+}
+
+export interface NewAccount extends Registration {
+  roles?: Role[];
+}
+
+export interface ProfileChanges {
+  email?: string;
+  fullName?: string | null;
+  currentPassword?: string;
+}
+
+export type CredentialCheck =
+  { outcome: 'valid'; user: User } | { outcome: 'disabled'; user: User } | { outcome: 'wrong' };
+
+const TAKEN = 'Username or email is already taken';
+const EMAIL_TAKEN = 'Email is already taken';
+const WRONG_PASSWORD = 'currentPassword is wrong';
+const USER_NOT_FOUND = 'User not found';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly config: ConfigService<Env, true>,
+  ) {}
+
+  async register(input: Registration): Promise<User> {
+    if (!this.config.get('ALLOW_REGISTRATION', { infer: true })) {
+      throw new ForbiddenException('Registration is turned off');
+    }
+    return this.create({ ...input, roles: ['user'] });
+  }
+
+  async create({ password, roles = ['user'], ...account }: NewAccount): Promise<User> {
+    const passwordHash = await this.passwords.hash(password);
+    try {
+      return await this.users.insert({ ...account, passwordHash, roles: normaliseRoles(roles) });
+    } catch (error) {
+      throw isUniqueViolation(error) ? new ConflictException(TAKEN) : error;
+    }
+  }
+
+  /** The password is checked before the account's state, so only its holder learns that it is disabled. */
+  async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
+    const found = await this.users.findCredentials(login);
+    const matches = await this.passwords.verify(password, found?.passwordHash);
+    if (!found || !matches) return { outcome: 'wrong' };
+    return { outcome: found.user.disabled ? 'disabled' : 'valid', user: found.user };
+  }
+
+  /** The caller of an access token, or undefined when its session ended or the user was disabled or deleted. */
+  findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+    return this.users.findSignedIn(userId, sessionId);
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    return user;
+  }
+
+  async updateProfile(me: AuthUser, { email, fullName, currentPassword }: ProfileChanges): Promise<User> {
+    if (email !== undefined && currentPassword === undefined) {
+      throw new BadRequestException('currentPassword is required to change the email');
+    }
+    if (currentPassword !== undefined) await this.confirmPassword(me.id, currentPassword);
+    return this.applyChanges(me.id, { email, fullName });
+  }
+
+  /** Sets a new password and ends every other session of the user, so a thief signed in elsewhere is out. */
+  async changePassword(me: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
+    await this.confirmPassword(me.id, currentPassword);
+    await this.users.updatePasswordHash(me.id, await this.passwords.hash(newPassword));
+    await this.sessions.endAllOf(me.id, { except: me.sessionId });
+  }
+
+  async search(query: UserSearch): Promise<Page<User>> {
+    const { items, total } = await this.users.search(query);
+    return { items, total, page: query.page, limit: query.limit };
+  }
+
+  /** Admin changes; disabling ends the user's sessions, and the last enabled admin can neither go nor lose the role. */
+  async updateByAdmin(id: string, changes: UserChanges): Promise<User> {
+    const roles = changes.roles && normaliseRoles(changes.roles);
+    const result = await this.guardConflicts(() =>
+      this.users.updateKeepingAnAdmin(id, { ...changes, roles }),
+    );
+    const user = unwrap(result, 'The last enabled admin cannot be disabled or lose the admin role');
+    if (user.disabled) await this.sessions.endAllOf(id);
+    return user;
+  }
+
+  async deleteByAdmin(id: string): Promise<void> {
+    unwrap(await this.users.deleteKeepingAnAdmin(id), 'The last enabled admin cannot be deleted');
+  }
+
+  async stats(): Promise<{ users: number; admins: number; disabledUsers: number; activeSessions: number }> {
+    const [counts, activeSessions] = await Promise.all([this.users.countByKind(), this.sessions.countLive()]);
+    return { ...counts, activeSessions };
+  }
+
+  /** Creates the bootstrap admin unless a user of that name exists; false when it already did. */
+  async ensureAdmin(account: Registration): Promise<boolean> {
+    if (await this.users.existsByUsername(account.username)) return false;
+    try {
+      await this.create({ ...account, roles: ['user', 'admin'] });
+      return true;
+    } catch (error) {
+      // Another instance starting at the same moment created it first.
+      if (error instanceof ConflictException && (await this.users.existsByUsername(account.username)))
+        return false;
+      throw error;
+    }
+  }
+
+  private async confirmPassword(userId: string, password: string): Promise<void> {
+    const hash = await this.users.findPasswordHash(userId);
+    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException(WRONG_PASSWORD);
+  }
+
+  private async applyChanges(id: string, changes: UserChanges): Promise<User> {
+    const user = await this.guardConflicts(() => this.users.update(id, changes));
+    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    return user;
+  }
+
+  private async guardConflicts<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      throw isUniqueViolation(error) ? new ConflictException(EMAIL_TAKEN) : error;
+    }
+  }
+}
+
+const unwrap = <T>(result: GuardedResult<T>, lastAdminMessage: string): T => {
+  if (result.outcome === 'not-found') throw new NotFoundException(USER_NOT_FOUND);
+  if (result.outcome === 'last-admin') throw new ConflictException(lastAdminMessage);
+  return result.value;
+};
+
+/** Without duplicates, in a fixed order, so that responses are stable. */
+const normaliseRoles = (roles: Role[]): Role[] => ROLES.filter((role) => roles.includes(role));

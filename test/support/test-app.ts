@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { Client } from 'pg';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' } as const;
+
+/**
+ * The real application on a real database: in-memory PGlite, or, when DATABASE_URL is set, a fresh PostgreSQL
+ * database of its own (dropped by closeTestApp). `env` adds variables for this app only.
+ * One app per test file: Passport keeps its strategies in a process-wide registry, so two apps would share them.
+ */
+export async function createTestApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  const previous = { ...process.env };
+  const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : undefined;
+  Object.assign(process.env, env, database ? { DATABASE_URL: database.url } : {});
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot()] }).compile();
+    const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    if (database) databases.set(app, database.drop);
+    return app;
+  } finally {
+    process.env = previous;
+  }
+}
+
+const databases = new WeakMap<NestFastifyApplication, () => Promise<void>>();
+
+export async function closeTestApp(app: NestFastifyApplication | undefined): Promise<void> {
+  if (!app) return;
+  await app.close();
+  await databases.get(app)?.();
+}
+
+async function createDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `auth_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
