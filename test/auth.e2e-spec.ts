@@ -32,14 +32,12 @@ describe('auth', () => {
 
   describe('POST /auth/register', () => {
     it('creates a user with the role "user" and never returns the password', async () => {
-      const res = await http(app)
-        .post('/auth/register')
-        .send({
-          username: 'Jane.Doe',
-          email: 'jane@example.com',
-          password: 'a long passphrase',
-          fullName: 'Jane Doe',
-        });
+      const res = await http(app).post('/auth/register').send({
+        username: 'Jane.Doe',
+        email: 'jane@example.com',
+        password: 'a long passphrase',
+        fullName: 'Jane Doe',
+      });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -186,18 +184,14 @@ describe('auth', () => {
 
     it('grants a token pair for a password, ignoring client credentials and unknown parameters', async () => {
       const user = await createUser(app);
-      const res = await http(app)
-        .post('/auth/token')
-        .auth('swagger-ui', '')
-        .type('form')
-        .send({
-          grant_type: 'password',
-          username: user.username,
-          password: user.password,
-          client_id: 'x',
-          scope: 'a b',
-          extra: '1',
-        });
+      const res = await http(app).post('/auth/token').auth('swagger-ui', '').type('form').send({
+        grant_type: 'password',
+        username: user.username,
+        password: user.password,
+        client_id: 'x',
+        scope: 'a b',
+        extra: '1',
+      });
       expect(res.status).toBe(200);
       expect(res.body).toEqual(tokenPair);
       expect(res.headers['cache-control']).toBe('no-store');

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,23 +10,10 @@ interface ErrorBody {
   error: string;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+const statusText = (status: number): string => STATUS_CODES[status] ?? 'Error';
 
-// Fastify rejects some requests before Nest sees them (body parsing); their messages name Fastify.
-const FASTIFY_CLIENT_ERRORS: Record<number, string> = {
+// Fastify refuses some requests before Nest sees them (body parsing, aborted uploads); its messages are not ours.
+const CLIENT_ERROR_MESSAGES: Record<number, string> = {
   400: 'The request body is malformed',
   413: 'The request body is too large',
   415: 'Unsupported content type',
@@ -63,38 +51,34 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
-      const error = STATUS_TEXT[statusCode] ?? 'Error';
+      const error = statusText(statusCode);
       if (typeof response === 'string') return { statusCode, message: response, error };
       const { message } = response as { message?: unknown };
       const isMessage = typeof message === 'string' || (Array.isArray(message) && message.every(isString));
       return { statusCode, message: isMessage ? message : error, error };
     }
 
-    const clientStatus = fastifyClientErrorStatus(exception);
+    const clientStatus = clientErrorStatus(exception);
     if (clientStatus !== undefined) {
-      return {
-        statusCode: clientStatus,
-        message: FASTIFY_CLIENT_ERRORS[clientStatus]!,
-        error: STATUS_TEXT[clientStatus]!,
-      };
+      const message = CLIENT_ERROR_MESSAGES[clientStatus] ?? statusText(clientStatus);
+      return { statusCode: clientStatus, message, error: statusText(clientStatus) };
     }
 
     this.logger.error(
       `Unhandled error on ${request.method} ${request.routeOptions?.url ?? 'unknown route'}`,
       describeError(exception),
     );
-    return { statusCode: 500, message: 'Internal server error', error: STATUS_TEXT[500]! };
+    return { statusCode: 500, message: 'Internal server error', error: statusText(500) };
   }
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
-function fastifyClientErrorStatus(exception: unknown): number | undefined {
+/** The 4xx status of an error the HTTP layer raised about the request itself, such as an unparsable body. */
+function clientErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
-  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number')
-    return undefined;
-  return statusCode in FASTIFY_CLIENT_ERRORS ? statusCode : 400;
+  const { statusCode } = exception as { statusCode?: unknown };
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
 }
 
 function wwwAuthenticate(request: FastifyRequest): string {

@@ -9,8 +9,7 @@ import {
 } from 'class-validator';
 import { passwordProblem, USERNAME_PATTERN } from './credentials-rules';
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 
 /** Free text: a string without control characters (PostgreSQL refuses NUL; the rest has no place in a name). */
 export const IsPlainText = (maxLength: number) =>

@@ -72,7 +72,9 @@ export type Env = z.output<typeof envSchema>;
 /** Validates the environment for ConfigModule; a bad value stops the start, naming the variable. */
 export function validateEnv(raw: Record<string, unknown>): Env {
   // An empty variable (FOO= in .env) means "use the default", as in most twelve-factor apps.
-  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
+  );
   const result = envSchema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);

@@ -30,7 +30,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
     logger.log('Using PostgreSQL from DATABASE_URL');
-    return { db, close: () => pool.end() };
+    return { db, close: async () => (pool.ended ? undefined : pool.end()) };
   }
   const dataDir = config.get('DATA_DIR', { infer: true });
   let client: PGlite;
@@ -45,7 +45,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db, close: () => client.close() };
+  return { db, close: async () => (client.closed ? undefined : client.close()) };
 }
 
 class DatabaseLifecycle implements OnApplicationShutdown {

@@ -39,15 +39,25 @@ export async function loadSecrets(env: Pick<Env, 'JWT_SECRET' | 'DATA_DIR'>): Pr
     return Secrets.fromSecret(randomBytes(48));
   }
   const path = resolve(env.DATA_DIR, SECRET_FILE);
-  try {
-    return Secrets.fromSecret(Buffer.from((await readFile(path, 'utf8')).trim(), 'base64'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const secret = randomBytes(48);
+  const existing = await readSecretFile(path);
+  if (existing) return Secrets.fromSecret(existing);
   await mkdir(env.DATA_DIR, { recursive: true });
-  await writeFile(path, secret.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  await chmod(path, 0o600);
-  logger.warn(`JWT_SECRET is not set: generated one and kept it in ${path}. Set JWT_SECRET in production.`);
-  return Secrets.fromSecret(secret);
+  try {
+    await writeFile(path, randomBytes(48).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    await chmod(path, 0o600);
+    logger.warn(`JWT_SECRET is not set: generated one and kept it in ${path}. Set JWT_SECRET in production.`);
+  } catch (error) {
+    // Another process starting on the same DATA_DIR wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return Secrets.fromSecret((await readSecretFile(path))!);
+}
+
+async function readSecretFile(path: string): Promise<Buffer | undefined> {
+  try {
+    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

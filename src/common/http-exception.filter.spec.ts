@@ -1,0 +1,250 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { HttpExceptionFilter } from './http-exception.filter';
+import { OAuthError } from './oauth-error';
+
+/** Records what the filter answers, the way a Fastify reply would take it. */
+class RecordedReply {
+  statusCode?: number;
+  headers: Record<string, string> = {};
+  body?: unknown;
+
+  status(statusCode: number): this {
+    this.statusCode = statusCode;
+    return this;
+  }
+
+  header(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+
+  send(body: unknown): this {
+    this.body = body;
+    return this;
+  }
+}
+
+interface FakeRequest {
+  method: string;
+  routeOptions: { url: string };
+  headers: Record<string, string>;
+}
+
+function answerTo(exception: unknown, headers: Record<string, string> = {}): RecordedReply {
+  const request: FakeRequest = { method: 'POST', routeOptions: { url: '/users/me' }, headers };
+  const reply = new RecordedReply();
+  new HttpExceptionFilter().catch(exception, new ExecutionContextHost([request, reply]));
+  return reply;
+}
+
+const answer = (reply: RecordedReply) => ({
+  status: reply.statusCode,
+  headers: reply.headers,
+  body: reply.body,
+});
+
+/** A Fastify error as its content-type parser raises it. */
+const fastifyError = (code: string, statusCode: number, message: string) =>
+  Object.assign(new Error(message), { code, statusCode });
+
+describe('HttpExceptionFilter', () => {
+  let logged: jest.SpyInstance;
+
+  beforeEach(() => {
+    logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('gives an HttpException with a string the contract shape', () => {
+    expect(answer(answerTo(new HttpException('Registration is turned off', HttpStatus.FORBIDDEN)))).toEqual({
+      status: 403,
+      headers: {},
+      body: { statusCode: 403, message: 'Registration is turned off', error: 'Forbidden' },
+    });
+  });
+
+  it.each([
+    [
+      'a ConflictException with a message',
+      new ConflictException('Username or email is already taken'),
+      409,
+      'Username or email is already taken',
+      'Conflict',
+    ],
+    ['a NotFoundException without a message', new NotFoundException(), 404, 'Not Found', 'Not Found'],
+    ['a ForbiddenException without a message', new ForbiddenException(), 403, 'Forbidden', 'Forbidden'],
+    [
+      'an HttpException whose message is not text',
+      new HttpException({ message: 42 }, 400),
+      400,
+      'Bad Request',
+      'Bad Request',
+    ],
+    [
+      'an HttpException whose messages are not all text',
+      new HttpException({ message: ['ok', 42] }, 400),
+      400,
+      'Bad Request',
+      'Bad Request',
+    ],
+  ])('gives %s the contract shape', (_case, exception, statusCode, message, error) => {
+    expect(answer(answerTo(exception))).toEqual({
+      status: statusCode,
+      headers: {},
+      body: { statusCode, message, error },
+    });
+  });
+
+  it('keeps the list of messages of a ValidationPipe refusal', () => {
+    const messages = ['username must be a string', 'property roles should not exist'];
+    expect(answer(answerTo(new BadRequestException(messages)))).toEqual({
+      status: 400,
+      headers: {},
+      body: { statusCode: 400, message: messages, error: 'Bad Request' },
+    });
+  });
+
+  it.each([
+    ['no Authorization header', {}, 'Bearer'],
+    ['a Basic Authorization header', { authorization: 'Basic am9objpwdw==' }, 'Bearer'],
+    ['a bearer token', { authorization: 'Bearer x' }, 'Bearer error="invalid_token"'],
+    ['a bearer token, any case', { authorization: 'bearer x' }, 'Bearer error="invalid_token"'],
+  ])('adds WWW-Authenticate to a 401 after %s', (_case, headers, challenge) => {
+    expect(answer(answerTo(new UnauthorizedException(), headers))).toEqual({
+      status: 401,
+      headers: { 'www-authenticate': challenge },
+      body: { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' },
+    });
+  });
+
+  it('renders an OAuthError as RFC 6749 §5.2 says, uncached', () => {
+    expect(answer(answerTo(new OAuthError('invalid_grant', 'The refresh token is no good')))).toEqual({
+      status: 400,
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
+      body: { error: 'invalid_grant', error_description: 'The refresh token is no good' },
+    });
+  });
+
+  it.each([
+    [
+      'malformed JSON',
+      fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'Body is not valid JSON'),
+      400,
+      'The request body is malformed',
+      'Bad Request',
+    ],
+    [
+      'an empty JSON body',
+      fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'Body cannot be empty'),
+      400,
+      'The request body is malformed',
+      'Bad Request',
+    ],
+    [
+      'a body over the limit',
+      fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'),
+      413,
+      'The request body is too large',
+      'Payload Too Large',
+    ],
+    [
+      'an unknown content type',
+      fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type'),
+      415,
+      'Unsupported content type',
+      'Unsupported Media Type',
+    ],
+    [
+      'a wrong Content-Length',
+      fastifyError('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 'Request body size did not match'),
+      400,
+      'The request body is malformed',
+      'Bad Request',
+    ],
+  ])('answers %s from Fastify without naming Fastify', (_case, exception, statusCode, message, error) => {
+    expect(answer(answerTo(exception))).toEqual({
+      status: statusCode,
+      headers: {},
+      body: { statusCode, message, error },
+    });
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('treats a Fastify server error as unexpected: a bare 500, logged', () => {
+    const exception = fastifyError(
+      'FST_ERR_REP_INVALID_PAYLOAD_TYPE',
+      500,
+      'Attempted to send payload of invalid type',
+    );
+    expect(answer(answerTo(exception))).toEqual({
+      status: 500,
+      headers: {},
+      body: { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' },
+    });
+    expect(logged).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers a request aborted mid-body (a 400 without a Fastify code) as a client error, unlogged', () => {
+    const aborted = Object.assign(new Error('aborted'), { statusCode: 400 });
+    expect(answer(answerTo(aborted)).status).toBe(400);
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it("names a status Nest's table lacks by its reason phrase", () => {
+    expect(answer(answerTo(new HttpException('Gone for good', 410))).body).toEqual({
+      statusCode: 410,
+      message: 'Gone for good',
+      error: 'Gone',
+    });
+  });
+
+  it('answers an unexpected error with a bare 500 and logs it', () => {
+    expect(answer(answerTo(new Error('connect ECONNREFUSED 127.0.0.1:5432')))).toEqual({
+      status: 500,
+      headers: {},
+      body: { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' },
+    });
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged.mock.calls[0]).toEqual([
+      'Unhandled error on POST /users/me',
+      expect.stringMatching(/^Error: connect ECONNREFUSED 127\.0\.0\.1:5432\n {4}at /),
+    ]);
+  });
+
+  it('answers a thrown non-error with a bare 500', () => {
+    expect(answer(answerTo('boom'))).toEqual({
+      status: 500,
+      headers: {},
+      body: { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' },
+    });
+    expect(logged.mock.calls[0]).toEqual(['Unhandled error on POST /users/me', "'boom'"]);
+  });
+
+  it('leaves the query parameters of a failed query, and of its causes, out of the log', () => {
+    const cause = new Error('duplicate key value violates unique constraint\nparams: cause@example.com');
+    const failedQuery = new Error(
+      'Failed query: update "users" set "password_hash" = $1 where "email" = $2\nparams: $2b$12$hash,john@example.com',
+      { cause },
+    );
+
+    expect(answerTo(failedQuery).statusCode).toBe(500);
+    const text = (logged.mock.calls[0] as string[]).join('\n');
+    expect(text).toContain('Failed query: update "users" set "password_hash" = $1 where "email" = $2');
+    expect(text).toContain('Caused by:\n  Error: duplicate key value violates unique constraint');
+    expect(text).not.toMatch(/params:/);
+    expect(text).not.toMatch(/\$2b\$12\$hash|@example\.com/);
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateEnv, type Env } from './env.schema';
+
+const DEFAULTS: Env = {
+  NODE_ENV: 'development',
+  HOST: '127.0.0.1',
+  PORT: 3000,
+  BODY_LIMIT: 102_400,
+  DATA_DIR: './data',
+  JWT_ISSUER: 'http://localhost:3000',
+  JWT_AUDIENCE: 'nest-auth-service',
+  JWT_CLIENT_ID: 'nest-auth-service-client',
+  ACCESS_TOKEN_TTL: 900,
+  REFRESH_TOKEN_TTL: 604_800,
+  REFRESH_REUSE_GRACE_SECONDS: 10,
+  BCRYPT_COST: 12,
+  ALLOW_REGISTRATION: true,
+  ADMIN_USERNAME: 'admin',
+  ADMIN_EMAIL: 'admin@example.com',
+};
+
+/** The variables .env.example sets, as ConfigModule would read them from a copy of it. */
+function readEnvExample(): Record<string, string> {
+  const text = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const separator = line.indexOf('=');
+      return [line.slice(0, separator), line.slice(separator + 1)] as const;
+    });
+  return Object.fromEntries(entries);
+}
+
+/** The variables a refused environment's error names, in order. */
+function namedVariables(raw: Record<string, string>): string[] {
+  let message: string;
+  try {
+    validateEnv(raw);
+    return [];
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    message = error.message;
+  }
+  const [title, ...problems] = message.split('\n');
+  expect(title).toBe('Invalid environment:');
+  return problems.map((line) => /^ {2}([A-Z_]+): \S/.exec(line)?.[1] ?? `unexpected line: ${line}`);
+}
+
+const STRONG_SECRET = 'x'.repeat(32);
+
+describe('validateEnv', () => {
+  it('gives every variable its default when none is set', () => {
+    expect(validateEnv({})).toEqual(DEFAULTS);
+  });
+
+  it('has the defaults that .env.example lists', () => {
+    const example = readEnvExample();
+    expect(Object.keys(example).sort()).toEqual(
+      [...Object.keys(DEFAULTS), 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD'].sort(),
+    );
+    expect(validateEnv(example)).toEqual(DEFAULTS);
+  });
+
+  it('takes an empty variable to mean its default', () => {
+    const empty = Object.fromEntries(Object.keys(readEnvExample()).map((name) => [name, '']));
+    expect(validateEnv(empty)).toEqual(DEFAULTS);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(validateEnv({ PATH: '/usr/bin', HOME: '/root' })).toEqual(DEFAULTS);
+  });
+
+  it('reads set values into their types', () => {
+    expect(
+      validateEnv({
+        NODE_ENV: 'test',
+        PORT: '8080',
+        DATABASE_URL: 'postgresql://auth@db/auth',
+        ACCESS_TOKEN_TTL: '300',
+        REFRESH_TOKEN_TTL: '12h',
+        BCRYPT_COST: '4',
+        ALLOW_REGISTRATION: 'false',
+        ADMIN_USERNAME: 'root.admin',
+        ADMIN_PASSWORD: 'correct horse battery staple',
+      }),
+    ).toEqual({
+      ...DEFAULTS,
+      NODE_ENV: 'test',
+      PORT: 8080,
+      DATABASE_URL: 'postgresql://auth@db/auth',
+      ACCESS_TOKEN_TTL: 300,
+      REFRESH_TOKEN_TTL: 43_200,
+      BCRYPT_COST: 4,
+      ALLOW_REGISTRATION: false,
+      ADMIN_USERNAME: 'root.admin',
+      ADMIN_PASSWORD: 'correct horse battery staple',
+    });
+  });
+
+  it.each([
+    ['NODE_ENV', 'staging'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', 'http'],
+    ['BODY_LIMIT', '1023'],
+    ['DATABASE_URL', 'mysql://db/auth'],
+    ['ACCESS_TOKEN_TTL', 'soon'],
+    ['ACCESS_TOKEN_TTL', '0'],
+    ['REFRESH_TOKEN_TTL', '1w'],
+    ['REFRESH_REUSE_GRACE_SECONDS', '301'],
+    ['BCRYPT_COST', 'abc'],
+    ['BCRYPT_COST', '3'],
+    ['BCRYPT_COST', '32'],
+    ['BCRYPT_COST', '12.5'],
+    ['ALLOW_REGISTRATION', 'maybe'],
+    ['ADMIN_USERNAME', 'the admin'],
+    ['ADMIN_USERNAME', 'аdmin'],
+    ['ADMIN_EMAIL', 'admin'],
+    ['ADMIN_PASSWORD', 'short'],
+    ['ADMIN_PASSWORD', 'x'.repeat(73)],
+  ])('refuses %s=%j, naming the variable', (name, value) => {
+    expect(namedVariables({ [name]: value })).toEqual([name]);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(namedVariables({ PORT: '70000', BCRYPT_COST: 'abc' })).toEqual(['PORT', 'BCRYPT_COST']);
+  });
+
+  it('throws an Error', () => {
+    expect(() => validateEnv({ PORT: '70000' })).toThrow(Error);
+  });
+
+  describe('in production', () => {
+    it.each([
+      ['missing', {}],
+      ['empty', { JWT_SECRET: '' }],
+      ['31 bytes long', { JWT_SECRET: 'x'.repeat(31) }],
+      ['31 bytes in 16 characters', { JWT_SECRET: 'é'.repeat(15) + 'x' }],
+    ])('refuses a JWT_SECRET that is %s', (_case, secret) => {
+      expect(namedVariables({ NODE_ENV: 'production', ...secret })).toEqual(['JWT_SECRET']);
+    });
+
+    it.each([
+      ['32 ASCII bytes', STRONG_SECRET],
+      ['16 two-byte characters', 'é'.repeat(16)],
+    ])('accepts a JWT_SECRET of %s', (_case, secret) => {
+      expect(validateEnv({ NODE_ENV: 'production', JWT_SECRET: secret })).toEqual({
+        ...DEFAULTS,
+        NODE_ENV: 'production',
+        JWT_SECRET: secret,
+      });
+    });
+  });
+
+  it.each(['development', 'test'])('lets %s start without a JWT_SECRET', (nodeEnv) => {
+    expect(validateEnv({ NODE_ENV: nodeEnv })).toEqual({ ...DEFAULTS, NODE_ENV: nodeEnv });
+  });
+
+  it('accepts a short JWT_SECRET outside production', () => {
+    expect(validateEnv({ JWT_SECRET: 'dev' })).toEqual({ ...DEFAULTS, JWT_SECRET: 'dev' });
+  });
+});

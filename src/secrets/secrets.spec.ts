@@ -1,0 +1,95 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { loadSecrets, Secrets } from './secrets';
+
+/** What identifies a set of secrets: the key id and the raw key bytes. */
+const material = (secrets: Secrets) => ({
+  jwtKeyId: secrets.jwtKeyId,
+  jwtKey: secrets.jwtKey.export().toString('base64'),
+  refreshTokenKey: secrets.refreshTokenKey.export().toString('base64'),
+});
+
+describe('Secrets.fromSecret', () => {
+  const secret = Buffer.from('test-secret-that-is-at-least-32-bytes-long');
+
+  it('derives the same key id and keys from the same secret', () => {
+    expect(material(Secrets.fromSecret(Buffer.from(secret)))).toEqual(material(Secrets.fromSecret(secret)));
+  });
+
+  it('signs with the secret itself and names it with a 16-character id that does not reveal it', () => {
+    const secrets = Secrets.fromSecret(secret);
+    expect(secrets.jwtKey.export()).toEqual(secret);
+    expect(secrets.jwtKeyId).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(secret.toString('base64url')).not.toContain(secrets.jwtKeyId);
+  });
+
+  it('derives a 256-bit refresh token key apart from the signing key', () => {
+    const secrets = Secrets.fromSecret(secret);
+    expect(secrets.refreshTokenKey.symmetricKeySize).toBe(32);
+    expect(secrets.refreshTokenKey.equals(secrets.jwtKey)).toBe(false);
+  });
+
+  it('derives another key id and keys from another secret', () => {
+    const one = material(Secrets.fromSecret(secret));
+    const other = material(Secrets.fromSecret(Buffer.from('another-secret-that-is-at-least-32-bytes')));
+    expect(other.jwtKeyId).not.toBe(one.jwtKeyId);
+    expect(other.refreshTokenKey).not.toBe(one.refreshTokenKey);
+  });
+});
+
+describe('loadSecrets', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    dir = await mkdtemp(join(tmpdir(), 'secrets-spec-'));
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('uses JWT_SECRET when it is set, and writes nothing', async () => {
+    const secret = 'a-production-secret-of-at-least-32-bytes';
+    const secrets = await loadSecrets({ JWT_SECRET: secret, DATA_DIR: dir });
+    expect(material(secrets)).toEqual(material(Secrets.fromSecret(Buffer.from(secret, 'utf8'))));
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('holds a new random secret in memory each time when DATA_DIR is :memory:', async () => {
+    const first = await loadSecrets({ DATA_DIR: ':memory:' });
+    const second = await loadSecrets({ DATA_DIR: ':memory:' });
+    expect(second.jwtKeyId).not.toBe(first.jwtKeyId);
+    expect(second.jwtKey.equals(first.jwtKey)).toBe(false);
+    expect(first.jwtKey.symmetricKeySize).toBe(48);
+  });
+
+  it('generates a secret into DATA_DIR, readable by its owner only, on first start', async () => {
+    const dataDir = join(dir, 'data');
+    const secrets = await loadSecrets({ DATA_DIR: dataDir });
+
+    const path = join(dataDir, 'jwt-secret');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const stored = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+    expect(stored).toHaveLength(48);
+    expect(material(secrets)).toEqual(material(Secrets.fromSecret(stored)));
+  });
+
+  it('gives the same keys to two loads racing on a fresh DATA_DIR', async () => {
+    const [first, second] = await Promise.all([
+      loadSecrets({ DATA_DIR: dir }),
+      loadSecrets({ DATA_DIR: dir }),
+    ]);
+    expect(material(second)).toEqual(material(first));
+  });
+
+  it('gives the same keys on the next start, so tokens survive a restart', async () => {
+    const first = await loadSecrets({ DATA_DIR: dir });
+    const second = await loadSecrets({ DATA_DIR: dir });
+    expect(material(second)).toEqual(material(first));
+    expect(await readdir(dir)).toEqual(['jwt-secret']);
+  });
+});

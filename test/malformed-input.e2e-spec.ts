@@ -1,0 +1,164 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Test } from 'supertest';
+import { createUser, http, signIn, signInAsAdmin } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+// Nothing a client sends may produce a 5xx: each of these gets a 4xx in the contract's error shape.
+describe('malformed input', () => {
+  let app: NestFastifyApplication;
+  let userToken: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    userToken = (await signIn(app, await createUser(app))).accessToken;
+    adminToken = (await signInAsAdmin(app)).accessToken;
+  });
+  afterAll(() => closeTestApp(app));
+
+  const json = (req: Test, body: string) => req.set('Content-Type', 'application/json').send(body);
+  const asUser = (req: Test) => req.auth(userToken, { type: 'bearer' });
+  const asAdmin = (req: Test) => req.auth(adminToken, { type: 'bearer' });
+  const megabyte = JSON.stringify({ username: 'x'.repeat(1024 * 1024), password: 'whatever1' });
+
+  const cases: [string, number, () => Test][] = [
+    ['malformed JSON on login', 400, () => json(http(app).post('/auth/login'), '{"username":')],
+    ['malformed JSON on register', 400, () => json(http(app).post('/auth/register'), '{not json}')],
+    ['a JSON string as the body', 400, () => json(http(app).post('/auth/register'), '"hello"')],
+    ['a JSON null as the login body', 400, () => json(http(app).post('/auth/login'), 'null')],
+    ['a 1 MB body', 413, () => json(http(app).post('/auth/login'), megabyte)],
+    [
+      'a body just over BODY_LIMIT',
+      413,
+      () => json(http(app).post('/auth/register'), `{"a":"${'x'.repeat(100 * 1024)}"}`),
+    ],
+    [
+      'a __proto__ key',
+      400,
+      () => json(http(app).post('/auth/register'), '{"__proto__":{"roles":["admin"]},"username":"x"}'),
+    ],
+    [
+      'an unsupported content type',
+      415,
+      () => http(app).post('/auth/register').set('Content-Type', 'text/xml').send('<a/>'),
+    ],
+    [
+      'wrong types on register',
+      400,
+      () => http(app).post('/auth/register').send({ username: 1, email: true, password: {} }),
+    ],
+    [
+      'an array for the username',
+      400,
+      () =>
+        http(app)
+          .post('/auth/login')
+          .send({ username: ['a', 'b'], password: 'whatever1' }),
+    ],
+    [
+      'a null byte in the username on register',
+      400,
+      () =>
+        http(app)
+          .post('/auth/register')
+          .send({ username: 'a\u0000b', email: 'a@example.com', password: 'whatever12' }),
+    ],
+    [
+      'a null byte in the email',
+      400,
+      () =>
+        http(app)
+          .post('/auth/register')
+          .send({ username: 'nullmail', email: 'a\u0000@example.com', password: 'whatever12' }),
+    ],
+    [
+      'a null byte in the full name',
+      400,
+      () =>
+        http(app).post('/auth/register').send({
+          username: 'nullname',
+          email: 'nn@example.com',
+          password: 'whatever12',
+          fullName: 'a\u0000b',
+        }),
+    ],
+    [
+      'a null byte in the password',
+      400,
+      () =>
+        http(app)
+          .post('/auth/register')
+          .send({ username: 'nullpass', email: 'np@example.com', password: 'whatever\u000012' }),
+    ],
+    [
+      'a null byte in a login password',
+      401,
+      () => http(app).post('/auth/login').send({ username: 'someone', password: 'pass\u0000word' }),
+    ],
+    [
+      'a null byte in a refresh token',
+      401,
+      () => http(app).post('/auth/refresh').send({ refresh_token: 'a\u0000b' }),
+    ],
+    [
+      'a 5000-character refresh token',
+      400,
+      () =>
+        http(app)
+          .post('/auth/refresh')
+          .send({ refresh_token: 'a'.repeat(5000) }),
+    ],
+    ['a null byte in a search', 400, () => asAdmin(http(app).get('/admin/users?q=a%00b'))],
+    ['a very long search', 400, () => asAdmin(http(app).get(`/admin/users?q=${'a'.repeat(500)}`))],
+    ['a repeated page parameter', 400, () => asAdmin(http(app).get('/admin/users?page=1&page=2'))],
+    ['a huge page number', 400, () => asAdmin(http(app).get('/admin/users?page=99999999999999999999'))],
+    ['a malformed uuid', 400, () => asAdmin(http(app).get('/admin/users/1%27%20or%201=1'))],
+    ['a uuid with a null byte', 400, () => asAdmin(http(app).get('/admin/users/%00'))],
+    ['a malformed session id', 400, () => asUser(http(app).delete('/users/me/sessions/abc'))],
+    [
+      'an unknown field on PATCH /users/me',
+      400,
+      () => asUser(http(app).patch('/users/me')).send({ isAdmin: true }),
+    ],
+    ['a number for fullName', 400, () => asUser(http(app).patch('/users/me')).send({ fullName: 42 })],
+    [
+      'a 10 KB Authorization header',
+      401,
+      () =>
+        http(app)
+          .get('/users/me')
+          .set('Authorization', `Bearer ${'x'.repeat(10 * 1024)}`),
+    ],
+    [
+      'a token with a 10 KB header segment',
+      401,
+      () =>
+        http(app)
+          .get('/users/me')
+          .set('Authorization', `Bearer ${'e'.repeat(10 * 1024)}.e30.x`),
+    ],
+    ['an unknown route', 404, () => http(app).get('/no/such/route')],
+    ['an unknown method', 404, () => http(app).put('/users/me')],
+  ];
+
+  it.each(cases)('answers %s with %i', async (_case, status, send) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body).toEqual({ statusCode: status, error: expect.any(String), message: expect.anything() });
+    expect(JSON.stringify(res.body)).not.toMatch(/fastify|drizzle|postgres|pglite|sql|stack|\bat \//i);
+  });
+
+  it('answers a null byte in a token-endpoint username with an RFC 6749 invalid_request', async () => {
+    const res = await http(app)
+      .post('/auth/token')
+      .type('form')
+      .send({ grant_type: 'password', username: 'a\u0000b', password: 'x' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'username is malformed' });
+  });
+
+  it('changed nothing: no account was created by any of them', async () => {
+    const res = await asAdmin(http(app).get('/admin/users?q=null'));
+    expect(res.body.total).toBe(0);
+  });
+});

@@ -1,0 +1,100 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Pool } from 'pg';
+import { DATABASE } from '../src/database/database';
+import { http } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+describe('operations', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(() => closeTestApp(app));
+
+  it('GET /health answers 200 with the database up, without a token', async () => {
+    const res = await http(app).get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(
+      expect.objectContaining({
+        status: 'ok',
+        info: { database: expect.objectContaining({ status: 'up' }) },
+      }),
+    );
+  });
+
+  it('GET /api serves Swagger UI', async () => {
+    const res = await http(app).get('/api').redirects(1);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('swagger-ui');
+  });
+
+  describe('GET /api-json', () => {
+    let document: {
+      paths: Record<
+        string,
+        Record<string, { security?: object[]; summary?: string; responses: Record<string, unknown> }>
+      >;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+
+    beforeAll(async () => {
+      document = (await http(app).get('/api-json').expect(200)).body;
+    });
+
+    it('offers the OAuth 2.0 password flow against /auth/token, and a bearer scheme', () => {
+      expect(document.components.securitySchemes).toEqual({
+        oauth2: { type: 'oauth2', flows: { password: { tokenUrl: '/auth/token', scopes: {} } } },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      });
+    });
+
+    const contract: [string, string, string[]][] = [
+      ['post', '/auth/register', ['201', '400', '403', '409']],
+      ['post', '/auth/login', ['200', '400', '401', '403']],
+      ['post', '/auth/token', ['200', '400']],
+      ['post', '/auth/refresh', ['200', '401']],
+      ['post', '/auth/logout', ['204', '401']],
+      ['post', '/auth/logout-all', ['204', '401']],
+      ['get', '/users/me', ['200', '401']],
+      ['patch', '/users/me', ['200', '400', '401', '403', '409']],
+      ['post', '/users/me/password', ['204', '400', '401', '403']],
+      ['get', '/users/me/sessions', ['200', '401']],
+      ['delete', '/users/me/sessions/{id}', ['204', '400', '401', '404']],
+      ['get', '/admin/dashboard', ['200', '401', '403']],
+      ['get', '/admin/users', ['200', '400', '401', '403']],
+      ['post', '/admin/users', ['201', '400', '401', '403', '409']],
+      ['get', '/admin/users/{id}', ['200', '400', '401', '403', '404']],
+      ['patch', '/admin/users/{id}', ['200', '400', '401', '403', '404', '409']],
+      ['delete', '/admin/users/{id}', ['204', '400', '401', '403', '404', '409']],
+      ['get', '/health', ['200', '503']],
+    ];
+
+    it.each(contract)('documents %s %s with a summary and its responses', (method, path, codes) => {
+      const operation = document.paths[path]?.[method];
+      expect(operation).toBeDefined();
+      expect(operation!.summary).toEqual(expect.any(String));
+      expect(Object.keys(operation!.responses).sort()).toEqual(expect.arrayContaining(codes));
+    });
+
+    it.each(
+      contract.filter(
+        ([, path]) => path.startsWith('/users') || path.startsWith('/admin') || path.includes('logout'),
+      ),
+    )('asks for a token on %s %s, by either scheme', (method, path) => {
+      expect(document.paths[path]![method]!.security).toEqual(
+        expect.arrayContaining([{ bearer: [] }, { oauth2: [] }]),
+      );
+    });
+  });
+
+  // Last: it closes this app's database connection, as an outage would.
+  it('GET /health answers 503 once the database stops answering', async () => {
+    const { $client: client } = app.get<{ $client: PGlite | Pool }>(DATABASE);
+    await (client instanceof Pool ? client.end() : client.close());
+    const res = await http(app).get('/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+  });
+});
