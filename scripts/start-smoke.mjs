@@ -1,6 +1,6 @@
 // Runs `npm start` the way a new user does (fresh DATA_DIR, no .env) and checks that /health answers 200
 // and that the admin password printed at first start signs in. Prints the time from start to first 200.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,3 +54,24 @@ if (me.status !== 200 || !profile.roles?.includes('admin')) fail(`GET /users/me 
 
 console.log(`npm start: /health answered 200 after ${secondsToHealthy.toFixed(1)} s; the printed admin password signs in`);
 stop();
+
+// A bad environment stops the built service before it listens, naming the variable.
+const refusals = [
+  [{ BCRYPT_COST: 'abc' }, 'BCRYPT_COST'],
+  [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
+  [{ NODE_ENV: 'production' }, 'JWT_SECRET: is required in production'],
+  [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET: must be at least 32 bytes'],
+];
+for (const [variables, expected] of refusals) {
+  const run = spawnSync('node', ['dist/main'], {
+    env: { ...env, DATA_DIR: ':memory:', ...variables },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (run.status === 0 || !`${run.stdout}${run.stderr}`.includes(expected)) {
+    console.error(`start smoke test failed: ${JSON.stringify(variables)} should stop the start naming "${expected}"`);
+    console.error(run.stdout, run.stderr);
+    process.exit(1);
+  }
+}
+console.log(`a bad environment stops the start with the variable named (${refusals.length} cases)`);

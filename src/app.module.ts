@@ -12,12 +12,15 @@ import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  /** Reads and validates the environment when called (main.ts, or each test app with its own variables). */
-  static forRoot(): DynamicModule {
+  /**
+   * Reads and validates the environment when called (main.ts, or each test app with its own variables), so that a
+   * bad value fails here, plainly, before Nest starts anything.
+   */
+  static async forRoot(): Promise<DynamicModule> {
     return {
       module: AppModule,
       imports: [
-        loadConfigModule(),
+        await loadConfigModule(),
         DatabaseModule,
         SecretsModule,
         UsersModule,

@@ -1,9 +1,9 @@
-import { ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { StrictValidationPipe } from './common/validation';
 import type { Env } from './config/env.schema';
 
 /** Everything main.ts and the e2e tests share: pipes, the error filter, body limits and Swagger. */
@@ -18,7 +18,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       route.bodyLimit ??= bodyLimit;
     });
 
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 
   const document = SwaggerModule.createDocument(

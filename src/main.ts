@@ -7,7 +7,13 @@ import { configureApp } from './app.setup';
 import type { Env } from './config/env.schema';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), new FastifyAdapter());
+  const app = await NestFactory.create<NestFastifyApplication>(
+    await AppModule.forRoot(),
+    new FastifyAdapter(),
+    {
+      abortOnError: false,
+    },
+  );
   configureApp(app);
   app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);

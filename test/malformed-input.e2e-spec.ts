@@ -148,6 +148,22 @@ describe('malformed input', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/fastify|drizzle|postgres|pglite|sql|stack|\bat \//i);
   });
 
+  it.each([
+    [
+      '/auth/register',
+      { username: 'ctor.user', email: 'ctor@example.com', password: 'long enough pw', constructor: 1 },
+    ],
+    ['/auth/login', { username: 'someone', password: 'whatever1', toString: 'x' }],
+  ])('answers an unknown field named like an Object member on %s with 400', async (path, body) => {
+    const res = await http(app).post(path).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.arrayContaining([expect.stringMatching(/should not exist/)]),
+    });
+  });
+
   it('answers a null byte in a token-endpoint username with an RFC 6749 invalid_request', async () => {
     const res = await http(app)
       .post('/auth/token')

@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import {
   IsString,
   Matches,
@@ -48,3 +48,27 @@ export function IsPassword(options?: ValidationOptions): PropertyDecorator {
 
 /** Like IsOptional, but `null` is validated (and refused) rather than skipped: for fields that cannot be null. */
 export const IsOmittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/**
+ * Unknown fields named like Object.prototype members ("constructor", "toString"): class-transformer leaves them off
+ * the DTO instance, so `forbidNonWhitelisted` never sees them. Reported in its words.
+ */
+export function inheritedNameProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((key) => key in Object.prototype)
+    .map((key) => `property ${key} should not exist`);
+}
+
+/** The global pipe: whitelist, forbid unknown fields (all of them, see inheritedNameProblems), transform. */
+export class StrictValidationPipe extends ValidationPipe {
+  constructor() {
+    super({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const problems = this.toValidate(metadata) ? inheritedNameProblems(value) : [];
+    if (problems.length > 0) throw new BadRequestException(problems);
+    return super.transform(value, metadata);
+  }
+}

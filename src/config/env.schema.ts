@@ -18,7 +18,12 @@ const duration = (fallback: string) =>
     });
 
 const integer = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
 
 /** Every environment variable the service reads, with its default; .env.example mirrors it. */
 export const envSchema = z
@@ -40,7 +45,7 @@ export const envSchema = z
     REFRESH_TOKEN_TTL: duration('7d'),
     REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
     BCRYPT_COST: integer(12, 4, 31),
-    ALLOW_REGISTRATION: z.stringbool().default(true),
+    ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
     ADMIN_USERNAME: z
       .string()
       .regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -')

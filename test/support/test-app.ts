@@ -17,7 +17,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<N
   const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : undefined;
   Object.assign(process.env, env, database ? { DATABASE_URL: database.url } : {});
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot()] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [await AppModule.forRoot()] }).compile();
     const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

@@ -2,6 +2,7 @@ import { BadRequestException, ExecutionContext, Injectable } from '@nestjs/commo
 import { AuthGuard } from '@nestjs/passport';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
+import { inheritedNameProblems } from '../../common/validation';
 import { LoginDto } from '../dto/login.dto';
 
 /**
@@ -19,9 +20,11 @@ export class LocalAuthGuard extends AuthGuard('local') {
       whitelist: true,
       forbidNonWhitelisted: true,
     });
-    if (errors.length > 0) {
-      throw new BadRequestException(errors.flatMap((error) => Object.values(error.constraints ?? {})));
-    }
+    const problems = [
+      ...inheritedNameProblems(body),
+      ...errors.flatMap((error) => Object.values(error.constraints ?? {})),
+    ];
+    if (problems.length > 0) throw new BadRequestException(problems);
     return (await super.canActivate(context)) as boolean;
   }
 }

@@ -1,0 +1,60 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { ConsoleLogger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Pool } from 'pg';
+import { DATABASE } from '../src/database/database';
+import { createUser, http, signIn } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+// Passwords and tokens never reach the logs, not even when a request fails unexpectedly.
+describe('logs', () => {
+  let app: NestFastifyApplication;
+  let output = '';
+  const capture = (stream: NodeJS.WriteStream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      output += chunk.toString();
+      return true;
+    });
+
+  beforeAll(async () => {
+    app = await createTestApp({ REFRESH_REUSE_GRACE_SECONDS: '0' });
+    // Nest's testing logger prints errors only; this test reads every level.
+    app.useLogger(new ConsoleLogger());
+  });
+  afterAll(() => closeTestApp(app));
+
+  it('hold no password or token through sign-in, refresh, reuse, failures and an outage', async () => {
+    const spies = [capture(process.stdout), capture(process.stderr)];
+    const secrets: string[] = [];
+    try {
+      const user = await createUser(app, { password: 'secret-password-one' });
+      secrets.push(user.password);
+      const { accessToken, refreshToken } = await signIn(app, user);
+      secrets.push(accessToken, refreshToken);
+      await http(app).post('/auth/login').send({ username: user.username, password: 'wrong-password-two' });
+      secrets.push('wrong-password-two');
+      const rotated = await http(app).post('/auth/refresh').send({ refresh_token: refreshToken });
+      secrets.push(rotated.body.access_token, rotated.body.refresh_token);
+      await http(app).post('/auth/refresh').send({ refresh_token: refreshToken }); // reuse: logged as a warning
+      await http(app).get('/users/me').set('Authorization', `Bearer ${accessToken}x`);
+      await http(app)
+        .post('/auth/token')
+        .type('form')
+        .send({ grant_type: 'password', username: user.username, password: 'form-password-three' });
+      secrets.push('form-password-three');
+
+      const { $client: client } = app.get<{ $client: PGlite | Pool }>(DATABASE);
+      await (client instanceof Pool ? client.end() : client.close());
+      const failed = await http(app)
+        .post('/auth/login')
+        .send({ username: user.username, password: user.password });
+      expect(failed.status).toBe(500);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+
+    expect(output).toContain('Refresh token reuse detected');
+    expect(output).toContain('Unhandled error on POST /auth/login');
+    for (const secret of secrets) expect(output).not.toContain(secret);
+  });
+});
