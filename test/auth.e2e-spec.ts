@@ -358,7 +358,7 @@ describe('auth', () => {
       const res = await http(app).post(path);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
-      expect(res.body).toEqual(unauthorized);
+      expect(res.body).toEqual({ ...unauthorized, message: 'An access token is required' });
     });
   });
 

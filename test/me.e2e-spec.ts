@@ -16,6 +16,28 @@ describe('/users/me', () => {
   const patchMe = (token: string, body: object) =>
     http(app).patch('/users/me').auth(token, { type: 'bearer' }).send(body);
 
+  it.each([
+    ['get', '/users/me'],
+    ['patch', '/users/me'],
+    ['post', '/users/me/password'],
+    ['get', '/users/me/sessions'],
+    ['delete', `/users/me/sessions/${randomUUID()}`],
+  ])('%s %s answers 401 with WWW-Authenticate: Bearer without a token', async (method, path) => {
+    const agent = http(app);
+    const req =
+      method === 'patch'
+        ? agent.patch(path)
+        : method === 'post'
+          ? agent.post(path)
+          : method === 'delete'
+            ? agent.delete(path)
+            : agent.get(path);
+    const res = await req.send({});
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
+  });
+
   describe('GET /users/me', () => {
     it('answers the signed-in user, without any password field', async () => {
       const user = await createUser(app, { fullName: 'Ada Lovelace' });

@@ -78,6 +78,15 @@ describe('JwtAuthGuard', () => {
       });
     });
 
+    it('says a token is required when none was sent', () => {
+      const thrown = thrownBy(() => guard.handleRequest(null, false, new Error('No auth token')));
+      expect((thrown as UnauthorizedException).getResponse()).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'An access token is required',
+      });
+    });
+
     it.each([
       ['an Error', new Error('database unavailable'), false],
       ['an HTTP exception', new ForbiddenException('Account disabled'), false],

@@ -4,6 +4,9 @@ import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser } from '../../users/user';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 
+// What passport-jwt reports when the request carries no bearer token.
+const NO_TOKEN = 'No auth token';
+
 /** Global: every route needs a valid access token unless marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -20,9 +23,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   // Passport's reasons (expired, bad signature, ...) stay server-side: the client learns only invalid_token.
-  override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
+  override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info?: unknown): TUser {
     if (error instanceof Error) throw error;
-    if (!user) throw new UnauthorizedException('Invalid or expired access token');
-    return user;
+    if (user) return user;
+    const isTokenMissing = info instanceof Error && info.message === NO_TOKEN;
+    throw new UnauthorizedException(
+      isTokenMissing ? 'An access token is required' : 'Invalid or expired access token',
+    );
   }
 }
