@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { RolesGuard } from './auth/guards/roles.guard';
+import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -28,8 +29,9 @@ export class AppModule {
         AdminModule,
         HealthModule,
       ],
-      // In this order: RolesGuard reads the user that JwtAuthGuard puts on the request.
+      // In this order: the body's type first, then who the caller is, then what the caller may do.
       providers: [
+        { provide: APP_GUARD, useClass: ContentTypeGuard },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
       ],

@@ -1,12 +1,26 @@
 import { ConfigService } from '@nestjs/config';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
+import { useBodyParsers } from './common/body-parsers';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation';
 import type { Env } from './config/env.schema';
 
-/** Everything main.ts and the e2e tests share: pipes, the error filter, body limits and Swagger. */
+/**
+ * Fastify as the contract needs it: a malformed URL or an over-long path parameter (which Fastify's router refuses
+ * before Nest sees the request) is a 400 in the contract's error shape.
+ */
+export function createAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {
+      void reply.code(400).send({ statusCode: 400, message: 'Malformed request URL', error: 'Bad Request' });
+    },
+  });
+}
+
+/** Everything main.ts and the e2e tests share: body parsers and limits, pipes, the error filter and Swagger. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const bodyLimit = config.get('BODY_LIMIT', { infer: true });
@@ -18,6 +32,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       route.bodyLimit ??= bodyLimit;
     });
 
+  useBodyParsers(app);
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 

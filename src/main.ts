@@ -1,19 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createAdapter } from './app.setup';
 import type { Env } from './config/env.schema';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    await AppModule.forRoot(),
-    new FastifyAdapter(),
-    {
-      abortOnError: false,
-    },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), createAdapter(), {
+    abortOnError: false,
+  });
   configureApp(app);
   app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);

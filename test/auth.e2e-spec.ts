@@ -318,6 +318,16 @@ describe('auth', () => {
       expect(res.body).toEqual({ ...unauthorized, message: 'Invalid, expired or revoked refresh token' });
     });
 
+    it('does not blame a valid access token sent along with a bad refresh token', async () => {
+      const { accessToken } = await signIn(app, await createUser(app));
+      const res = await http(app)
+        .post('/auth/refresh')
+        .auth(accessToken, { type: 'bearer' })
+        .send({ refresh_token: 'A'.repeat(43) });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    });
+
     it('answers 400 for a body without a refresh token', async () => {
       expect((await http(app).post('/auth/refresh').send({})).status).toBe(400);
     });

@@ -31,6 +31,8 @@ describe('expiry', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const refused = await http(app).post('/auth/refresh').send({ refresh_token: refreshToken });
     expect(refused.status).toBe(401);
-    expect((await http(app).post('/auth/refresh').send({ refresh_token: slid.body.refresh_token })).status).toBe(200);
+    expect(
+      (await http(app).post('/auth/refresh').send({ refresh_token: slid.body.refresh_token })).status,
+    ).toBe(200);
   });
 });

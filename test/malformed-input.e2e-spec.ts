@@ -19,6 +19,7 @@ describe('malformed input', () => {
   const json = (req: Test, body: string) => req.set('Content-Type', 'application/json').send(body);
   const asUser = (req: Test) => req.auth(userToken, { type: 'bearer' });
   const asAdmin = (req: Test) => req.auth(adminToken, { type: 'bearer' });
+  const nested = (depth: number) => `{"username":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
   const megabyte = JSON.stringify({ username: 'x'.repeat(1024 * 1024), password: 'whatever1' });
 
   const cases: [string, number, () => Test][] = [
@@ -27,6 +28,32 @@ describe('malformed input', () => {
     ['a JSON string as the body', 400, () => json(http(app).post('/auth/register'), '"hello"')],
     ['a JSON null as the login body', 400, () => json(http(app).post('/auth/login'), 'null')],
     ['a 1 MB body', 413, () => json(http(app).post('/auth/login'), megabyte)],
+    ['an empty JSON body', 400, () => json(http(app).post('/auth/register'), '')],
+    ['JSON nested 33 levels deep', 400, () => json(http(app).post('/auth/register'), nested(33))],
+    ['JSON nested 5000 levels deep', 400, () => json(http(app).post('/auth/login'), nested(5000))],
+    [
+      'deep JSON to a route that needs a token (the body is read first)',
+      400,
+      () => json(http(app).patch('/users/me'), nested(5000)),
+    ],
+    ['deep JSON with a token', 400, () => json(asUser(http(app).patch('/users/me')), nested(5000))],
+    [
+      'a form body on a JSON route',
+      415,
+      () => http(app).post('/auth/login').type('form').send({ username: 'a', password: 'b' }),
+    ],
+    [
+      'a text body on a JSON route',
+      415,
+      () => http(app).post('/auth/register').set('Content-Type', 'text/plain').send('{}'),
+    ],
+    ['a malformed percent-encoding in the path', 400, () => asAdmin(http(app).get('/admin/users/%ZZ'))],
+    ['a 200-character id', 400, () => asAdmin(http(app).get(`/admin/users/${'a'.repeat(200)}`))],
+    [
+      'a 200-character session id without a token',
+      400,
+      () => http(app).delete(`/users/me/sessions/${'a'.repeat(200)}`),
+    ],
     [
       'a body just over BODY_LIMIT',
       413,
@@ -162,6 +189,26 @@ describe('malformed input', () => {
       error: 'Bad Request',
       message: expect.arrayContaining([expect.stringMatching(/should not exist/)]),
     });
+  });
+
+  it.each([
+    ['a JSON body', (req: Test) => req.send({ grant_type: 'password', username: 'a', password: 'b' })],
+    ['a text body', (req: Test) => req.set('Content-Type', 'text/plain').send('grant_type=password')],
+  ])('answers %s on /auth/token with an RFC 6749 invalid_request', async (_case, send) => {
+    const res = await send(http(app).post('/auth/token'));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+  });
+
+  it('ignores a __proto__ parameter on /auth/token like any unknown one', async () => {
+    const user = await createUser(app);
+    const res = await http(app)
+      .post('/auth/token')
+      .type('form')
+      .send(
+        `grant_type=password&username=${user.username}&password=${encodeURIComponent(user.password)}&__proto__=x`,
+      );
+    expect(res.status).toBe(200);
   });
 
   it('answers a null byte in a token-endpoint username with an RFC 6749 invalid_request', async () => {

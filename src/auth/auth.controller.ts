@@ -12,6 +12,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { FormEncoded } from '../common/content-type.guard';
 import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
 import type { ClientInfo } from '../sessions/session';
 import { RegisterDto } from '../users/dto/register.dto';
@@ -68,6 +69,7 @@ export class AuthController {
   }
 
   @Public()
+  @FormEncoded()
   @Post('token')
   @HttpCode(200)
   @NoStore()

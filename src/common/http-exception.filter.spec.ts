@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { HttpExceptionFilter } from './http-exception.filter';
+import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';
 
 /** Records what the filter answers, the way a Fastify reply would take it. */
@@ -120,13 +121,20 @@ describe('HttpExceptionFilter', () => {
   it.each([
     ['no Authorization header', {}, 'Bearer'],
     ['a Basic Authorization header', { authorization: 'Basic am9objpwdw==' }, 'Bearer'],
-    ['a bearer token', { authorization: 'Bearer x' }, 'Bearer error="invalid_token"'],
-    ['a bearer token, any case', { authorization: 'bearer x' }, 'Bearer error="invalid_token"'],
+    ['a bearer token', { authorization: 'Bearer x' }, 'Bearer'],
   ])('adds WWW-Authenticate to a 401 after %s', (_case, headers, challenge) => {
     expect(answer(answerTo(new UnauthorizedException(), headers))).toEqual({
       status: 401,
       headers: { 'www-authenticate': challenge },
       body: { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' },
+    });
+  });
+
+  it('says invalid_token only for a refused access token (RFC 6750 §3.1)', () => {
+    expect(answer(answerTo(new InvalidTokenException(), { authorization: 'Bearer x' }))).toEqual({
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      body: { statusCode: 401, message: 'Invalid or expired access token', error: 'Unauthorized' },
     });
   });
 
@@ -143,45 +151,48 @@ describe('HttpExceptionFilter', () => {
       'malformed JSON',
       fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'Body is not valid JSON'),
       400,
-      'The request body is malformed',
+      'Bad Request',
       'Bad Request',
     ],
     [
       'an empty JSON body',
       fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'Body cannot be empty'),
       400,
-      'The request body is malformed',
+      'Bad Request',
       'Bad Request',
     ],
     [
       'a body over the limit',
       fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'),
       413,
-      'The request body is too large',
+      'Payload Too Large',
       'Payload Too Large',
     ],
     [
       'an unknown content type',
       fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type'),
       415,
-      'Unsupported content type',
+      'Unsupported Media Type',
       'Unsupported Media Type',
     ],
     [
       'a wrong Content-Length',
       fastifyError('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 'Request body size did not match'),
       400,
-      'The request body is malformed',
+      'Bad Request',
       'Bad Request',
     ],
-  ])('answers %s from Fastify without naming Fastify', (_case, exception, statusCode, message, error) => {
-    expect(answer(answerTo(exception))).toEqual({
-      status: statusCode,
-      headers: {},
-      body: { statusCode, message, error },
-    });
-    expect(logged).not.toHaveBeenCalled();
-  });
+  ])(
+    'answers %s raised below Nest with its status, without naming the library',
+    (_case, exception, statusCode, message, error) => {
+      expect(answer(answerTo(exception))).toEqual({
+        status: statusCode,
+        headers: {},
+        body: { statusCode, message, error },
+      });
+      expect(logged).not.toHaveBeenCalled();
+    },
+  );
 
   it('treats a Fastify server error as unexpected: a bare 500, logged', () => {
     const exception = fastifyError(

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';
 
 interface ErrorBody {
@@ -11,13 +12,6 @@ interface ErrorBody {
 }
 
 const statusText = (status: number): string => STATUS_CODES[status] ?? 'Error';
-
-// Fastify refuses some requests before Nest sees them (body parsing, aborted uploads); its messages are not ours.
-const CLIENT_ERROR_MESSAGES: Record<number, string> = {
-  400: 'The request body is malformed',
-  413: 'The request body is too large',
-  415: 'Unsupported content type',
-};
 
 /**
  * Gives every error the contract's shape `{statusCode, message, error}`, adds `WWW-Authenticate` to each 401
@@ -42,7 +36,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
     const body = this.toErrorBody(exception, request);
     if (body.statusCode === 401) {
-      void reply.header('www-authenticate', wwwAuthenticate(request));
+      // RFC 6750 §3: invalid_token only when an access token was presented and refused.
+      const challenge =
+        exception instanceof InvalidTokenException ? 'Bearer error="invalid_token"' : 'Bearer';
+      void reply.header('www-authenticate', challenge);
     }
     void reply.status(body.statusCode).send(body);
   }
@@ -60,8 +57,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
     const clientStatus = clientErrorStatus(exception);
     if (clientStatus !== undefined) {
-      const message = CLIENT_ERROR_MESSAGES[clientStatus] ?? statusText(clientStatus);
-      return { statusCode: clientStatus, message, error: statusText(clientStatus) };
+      // Raised below Nest (an aborted upload, say): its own message may name the library, so it is not sent.
+      return { statusCode: clientStatus, message: statusText(clientStatus), error: statusText(clientStatus) };
     }
 
     this.logger.error(
@@ -79,12 +76,6 @@ function clientErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const { statusCode } = exception as { statusCode?: unknown };
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
-}
-
-function wwwAuthenticate(request: FastifyRequest): string {
-  const authorization = request.headers.authorization;
-  const sentBearerToken = typeof authorization === 'string' && /^bearer\s/i.test(authorization);
-  return sentBearerToken ? 'Bearer error="invalid_token"' : 'Bearer';
 }
 
 /**

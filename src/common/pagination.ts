@@ -5,14 +5,14 @@ import { IsInt, Max, Min } from 'class-validator';
 export const MAX_PAGE_SIZE = 100;
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createAdapter } from '../../src/app.setup';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' } as const;
 
@@ -18,7 +18,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<N
   Object.assign(process.env, env, database ? { DATABASE_URL: database.url } : {});
   try {
     const moduleRef = await Test.createTestingModule({ imports: [await AppModule.forRoot()] }).compile();
-    const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+    const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(createAdapter()));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     if (database) databases.set(app, database.drop);

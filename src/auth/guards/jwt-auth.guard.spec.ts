@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { AuthUser } from '../../users/user';
 import { Public } from '../decorators/public.decorator';
+import { InvalidTokenException } from '../../common/invalid-token.exception';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 class MixedController {
@@ -70,7 +71,7 @@ describe('JwtAuthGuard', () => {
       ['the error is not an Error', 'jwt expired', false],
     ])('refuses with a 401 that tells nothing more when %s', (_case, error, user) => {
       const thrown = thrownBy(() => guard.handleRequest(error, user));
-      expect(thrown).toBeInstanceOf(UnauthorizedException);
+      expect(thrown).toBeInstanceOf(InvalidTokenException);
       expect((thrown as UnauthorizedException).getResponse()).toEqual({
         statusCode: 401,
         error: 'Unauthorized',

@@ -1,6 +1,7 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { InvalidTokenException } from '../../common/invalid-token.exception';
 import type { AuthUser } from '../../users/user';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 
@@ -27,8 +28,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (error instanceof Error) throw error;
     if (user) return user;
     const isTokenMissing = info instanceof Error && info.message === NO_TOKEN;
-    throw new UnauthorizedException(
-      isTokenMissing ? 'An access token is required' : 'Invalid or expired access token',
-    );
+    throw isTokenMissing
+      ? new UnauthorizedException('An access token is required')
+      : new InvalidTokenException();
   }
 }
