@@ -36,6 +36,18 @@ describe('refresh token reuse after the grace window', () => {
     expect((await refresh(third)).status).toBe(401);
   });
 
+  it('is detected on the OAuth 2.0 token endpoint too: invalid_grant, and the session ends', async () => {
+    const { refreshToken } = await signIn(app, await createUser(app));
+    const grant = (token: string) =>
+      http(app).post('/auth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: token });
+    const rotated = await grant(refreshToken);
+    expect(rotated.status).toBe(200);
+    const reuse = await grant(refreshToken);
+    expect(reuse.status).toBe(400);
+    expect(reuse.body).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
+    expect((await grant(rotated.body.refresh_token)).status).toBe(400);
+  });
+
   it('leaves other sessions of the user alone', async () => {
     const user = await createUser(app);
     const stolen = await signIn(app, user);

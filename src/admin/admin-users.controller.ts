@@ -18,6 +18,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ErrorDto } from '../common/error.dto';
@@ -28,7 +29,7 @@ import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
 
-const UserId = () => Param('id', new ParseUUIDPipe({ version: undefined }));
+const UserId = () => Param('id', ParseUUIDPipe);
 
 @ApiTags('admin')
 @AdminOnly()
@@ -54,6 +55,7 @@ export class AdminUsersController {
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'One user' })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ErrorDto })
@@ -62,6 +64,7 @@ export class AdminUsersController {
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Change email, full name, roles or disabled; disabling ends the user’s sessions' })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ErrorDto })
@@ -74,6 +77,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a user; the user’s sessions end' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -29,8 +29,10 @@ export class AuthService {
   }
 
   async signIn(user: Pick<User, 'id' | 'roles'>, client: ClientInfo): Promise<TokenPairDto> {
-    const { session, refreshToken } = await this.sessions.start(user.id, client);
-    return this.tokens.pair(user, session.id, refreshToken);
+    const started = await this.sessions.start(user.id, client);
+    // Disabled while the password was being checked.
+    if (!started) throw new ForbiddenException(DISABLED);
+    return this.tokens.pair(user, started.session.id, started.refreshToken);
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
@@ -48,8 +50,9 @@ export class AuthService {
     }
     const check = await this.users.checkCredentials(request.username, request.password);
     if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
-    if (check.outcome === 'disabled') throw new OAuthError('invalid_grant', DISABLED);
-    return this.signIn(check.user, client);
+    const started = check.outcome === 'valid' ? await this.sessions.start(check.user.id, client) : undefined;
+    if (!started) throw new OAuthError('invalid_grant', DISABLED);
+    return this.tokens.pair(check.user, started.session.id, started.refreshToken);
   }
 
   async signOut(me: AuthUser): Promise<void> {

@@ -4,6 +4,7 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { validateEnv, type Env } from '../config/env.schema';
 import { Secrets } from '../secrets/secrets';
 import { ACCESS_TOKEN_TYPE } from './access-token';
+import { jwtOptions } from './jwt-options';
 import { TokensService } from './tokens.service';
 
 const JWT_SECRET = 'a-unit-test-secret-of-at-least-32-bytes';
@@ -30,16 +31,7 @@ function buildService(): { service: TokensService; secrets: Secrets } {
   // public in @nestjs/config's JavaScript but private in its typings).
   Object.assign(config, { skipProcessEnv: true });
   const secrets = Secrets.fromSecret(Buffer.from(JWT_SECRET, 'utf8'));
-  const jwt = new JwtService({
-    secret: secrets.jwtKey,
-    signOptions: {
-      algorithm: 'HS256',
-      header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE, kid: secrets.jwtKeyId },
-      expiresIn: config.get('ACCESS_TOKEN_TTL', { infer: true }),
-      issuer: config.get('JWT_ISSUER', { infer: true }),
-      audience: config.get('JWT_AUDIENCE', { infer: true }),
-    },
-  });
+  const jwt = new JwtService(jwtOptions(config, secrets));
   return { service: new TokensService(jwt, config), secrets };
 }
 

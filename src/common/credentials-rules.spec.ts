@@ -23,6 +23,11 @@ describe('passwordProblem', () => {
     ['25 three-byte characters (75 bytes)', '€'.repeat(25), TOO_LONG],
     ['19 emoji (76 bytes)', '😀'.repeat(19), TOO_LONG],
     ['a NUL character', 'abcd\0efgh', HAS_NUL],
+    [
+      'eight lone surrogates (stored, they would all become U+FFFD)',
+      '\ud800'.repeat(8),
+      'password must be well-formed Unicode',
+    ],
   ])('refuses %s', (_case, password, problem) => {
     expect(passwordProblem(password)).toBe(problem);
   });

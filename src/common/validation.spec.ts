@@ -36,7 +36,7 @@ async function problemsOf<T extends object>(
 const VALID_SIGN_UP = { username: 'john.doe', newPassword: 'correct horse' };
 
 describe('IsPlainText', () => {
-  it.each(['John Doe', 'Zoë Ünal', '张伟', 'O’Brien', '', '0123456789'])('accepts %j', async (nickname) => {
+  it.each(['John Doe', 'Zoë Ünal', '张伟', 'O’Brien', '0123456789'])('accepts %j', async (nickname) => {
     expect(await problemsOf(Profile, { nickname })).toEqual({});
   });
 
@@ -49,10 +49,16 @@ describe('IsPlainText', () => {
     ['a delete', 'a\u007fb'],
     ['a C1 next-line', 'a\u0085b'],
     ['a C1 CSI', 'a\u009bb'],
+    ['a lone high surrogate', 'a\ud800b'],
+    ['a lone low surrogate', 'a\udc00b'],
   ])('refuses text with %s', async (_case, nickname) => {
     expect(await problemsOf(Profile, { nickname })).toEqual({
-      nickname: ['nickname must not contain control characters'],
+      nickname: ['nickname must not contain control characters or lone surrogates'],
     });
+  });
+
+  it('refuses the empty string', async () => {
+    expect(await problemsOf(Profile, { nickname: '' })).toEqual({ nickname: ['nickname must not be empty'] });
   });
 
   it('refuses text over its length', async () => {

@@ -3,20 +3,23 @@ import {
   IsString,
   Matches,
   MaxLength,
+  MinLength,
   registerDecorator,
   ValidateIf,
   ValidationOptions,
 } from 'class-validator';
 import { passwordProblem, USERNAME_PATTERN } from './credentials-rules';
 
-const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+// Control characters have no place in a name; a lone surrogate would be stored as U+FFFD.
+const PLAIN_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 
-/** Free text: a string without control characters (PostgreSQL refuses NUL; the rest has no place in a name). */
-export const IsPlainText = (maxLength: number) =>
+/** Free text: a string of `minLength` (1) to `maxLength` characters without control characters (PostgreSQL refuses NUL). */
+export const IsPlainText = (maxLength: number, minLength = 1) =>
   applyDecorators(
     IsString(),
+    MinLength(minLength, { message: '$property must not be empty' }),
     MaxLength(maxLength),
-    Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' }),
+    Matches(PLAIN_TEXT, { message: '$property must not contain control characters or lone surrogates' }),
   );
 
 export const IsUsername = () =>

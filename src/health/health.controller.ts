@@ -8,6 +8,7 @@ import {
 } from '@nestjs/terminus';
 import { sql } from 'drizzle-orm';
 import { Public } from '../auth/decorators/public.decorator';
+import { ErrorDto } from '../common/error.dto';
 import { DATABASE, type Database } from '../database/database';
 
 const DATABASE_TIMEOUT_MS = 2000;
@@ -25,8 +26,19 @@ export class HealthController {
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Whether the service and its database answer' })
-  @ApiOkResponse({ description: '{status: "ok", info: {database: {status: "up"}}, …}' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', example: 'ok' },
+        info: { type: 'object', example: { database: { status: 'up', responseTime: 1 } } },
+        error: { type: 'object', example: {} },
+        details: { type: 'object', example: { database: { status: 'up', responseTime: 1 } } },
+      },
+    },
+  })
+  @ApiServiceUnavailableResponse({ description: 'The database does not answer', type: ErrorDto })
   check(): Promise<HealthCheckResult> {
     return this.health.check([
       () =>

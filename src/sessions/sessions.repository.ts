@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { DATABASE, type Database } from '../database/database';
-import { refreshTokens, sessions } from '../database/schema';
+import { refreshTokens, sessions, users } from '../database/schema';
 import type { Session } from './session';
 
 const sessionColumns = {
@@ -36,8 +36,19 @@ export interface SpentToken {
 export class SessionsRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  async create({ refreshTokenHash, ttlSeconds, ...session }: NewSession): Promise<Session> {
+  /**
+   * Starts a session unless the user was disabled meanwhile. The user's row is share-locked, so a concurrent
+   * disable either waits for this sign-in (and then ends its session) or is seen by it: none slips between.
+   * This is the one place sessions read the users table.
+   */
+  async create({ refreshTokenHash, ttlSeconds, ...session }: NewSession): Promise<Session | undefined> {
     return this.db.transaction(async (tx) => {
+      const [holder] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, session.userId), eq(users.disabled, false)))
+        .for('share');
+      if (!holder) return undefined;
       const [created] = await tx
         .insert(sessions)
         .values({ ...session, expiresAt: secondsFromNow(ttlSeconds) })

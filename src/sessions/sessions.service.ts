@@ -29,11 +29,11 @@ export class SessionsService {
     this.graceSeconds = config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true });
   }
 
-  get refreshTokenTtlSeconds(): number {
-    return this.refreshTtlSeconds;
-  }
-
-  async start(userId: string, client: ClientInfo): Promise<{ session: Session; refreshToken: string }> {
+  /** A new session and its first refresh token; undefined when the user is disabled by then. */
+  async start(
+    userId: string,
+    client: ClientInfo,
+  ): Promise<{ session: Session; refreshToken: string } | undefined> {
     const refreshToken = RefreshTokens.generate();
     const session = await this.sessions.create({
       userId,
@@ -42,7 +42,7 @@ export class SessionsService {
       ttlSeconds: this.refreshTtlSeconds,
       refreshTokenHash: RefreshTokens.hash(refreshToken),
     });
-    return { session, refreshToken };
+    return session && { session, refreshToken };
   }
 
   /**

@@ -7,10 +7,12 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiSignedIn } from '../auth/decorators/api-signed-in.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { ErrorDto } from '../common/error.dto';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -38,9 +40,12 @@ export class MeController {
   @Patch()
   @ApiOperation({ summary: 'Change your email (needs currentPassword) or full name' })
   @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({ description: 'Invalid body, or a new email without currentPassword' })
-  @ApiForbiddenResponse({ description: 'currentPassword is wrong' })
-  @ApiConflictResponse({ description: 'Email taken' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body, or a new email without currentPassword',
+    type: ErrorDto,
+  })
+  @ApiForbiddenResponse({ description: 'currentPassword is wrong', type: ErrorDto })
+  @ApiConflictResponse({ description: 'Email taken', type: ErrorDto })
   async update(@CurrentUser() me: AuthUser, @Body() changes: UpdateMeDto): Promise<UserDto> {
     return toUserDto(await this.users.updateProfile(me, changes));
   }
@@ -49,8 +54,11 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Change your password; every other session ends' })
   @ApiNoContentResponse({ description: 'Changed' })
-  @ApiBadRequestResponse({ description: 'Invalid body or a new password that breaks the rules' })
-  @ApiForbiddenResponse({ description: 'currentPassword is wrong' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body or a new password that breaks the rules',
+    type: ErrorDto,
+  })
+  @ApiForbiddenResponse({ description: 'currentPassword is wrong', type: ErrorDto })
   async changePassword(@CurrentUser() me: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(me, body.currentPassword, body.newPassword);
   }
@@ -66,8 +74,9 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End one of your sessions' })
   @ApiNoContentResponse({ description: 'Ended' })
-  @ApiBadRequestResponse({ description: 'Malformed id' })
-  @ApiNotFoundResponse({ description: 'No such live session of yours' })
+  @ApiBadRequestResponse({ description: 'Malformed id', type: ErrorDto })
+  @ApiNotFoundResponse({ description: 'No such live session of yours', type: ErrorDto })
+  @ApiParam({ name: 'id', format: 'uuid' })
   async endSession(@CurrentUser() me: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.sessions.endOwn(me.id, id);
   }

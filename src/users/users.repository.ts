@@ -31,6 +31,7 @@ export type GuardedResult<T> =
   { outcome: 'done'; value: T } | { outcome: 'not-found' } | { outcome: 'last-admin' };
 
 const isEnabledAdmin = and(sql`'admin' = any(${users.roles})`, eq(users.disabled, false));
+const isOnly = (admins: { id: string }[], id: string) => admins.length === 1 && admins[0]!.id === id;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 @Injectable()
@@ -79,6 +80,15 @@ export class UsersRepository {
     return row;
   }
 
+  async hasAdmin(): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(sql`'admin' = any(${users.roles})`)
+      .limit(1);
+    return row !== undefined;
+  }
+
   async existsByUsername(username: string): Promise<boolean> {
     const [row] = await this.db
       .select({ id: users.id })
@@ -122,7 +132,7 @@ export class UsersRepository {
       if (!target) return { outcome: 'not-found' };
       const staysEnabledAdmin =
         (changes.roles ?? target.roles).includes('admin') && !(changes.disabled ?? target.disabled);
-      if (!staysEnabledAdmin && admins.every((admin) => admin.id === id)) return { outcome: 'last-admin' };
+      if (!staysEnabledAdmin && isOnly(admins, id)) return { outcome: 'last-admin' };
       const [updated] = await tx
         .update(users)
         .set({ ...changes, updatedAt: sql`now()` })
@@ -135,7 +145,7 @@ export class UsersRepository {
   async deleteKeepingAnAdmin(id: string): Promise<GuardedResult<User>> {
     return this.db.transaction(async (tx) => {
       const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
-      if (admins.length === 1 && admins[0]!.id === id) return { outcome: 'last-admin' };
+      if (isOnly(admins, id)) return { outcome: 'last-admin' };
       const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
       return deleted ? { outcome: 'done', value: deleted } : { outcome: 'not-found' };
     });

@@ -124,9 +124,12 @@ export class UsersService {
     return { ...counts, activeSessions };
   }
 
-  /** Creates the bootstrap admin unless a user of that name exists; false when it already did. */
+  /**
+   * Creates the bootstrap admin on a database that has no admin yet (and no user of that name); false when it
+   * did not. Once any admin exists this does nothing, so deleting the bootstrap admin is for good.
+   */
   async ensureAdmin(account: Registration): Promise<boolean> {
-    if (await this.users.existsByUsername(account.username)) return false;
+    if ((await this.users.hasAdmin()) || (await this.users.existsByUsername(account.username))) return false;
     try {
       await this.create({ ...account, roles: ['user', 'admin'] });
       return true;

@@ -49,7 +49,7 @@ describe('UpdateUserDto', () => {
     [
       'a full name with a control character',
       { fullName: 'Jane\u0000' },
-      { fullName: ['fullName must not contain control characters'] },
+      { fullName: ['fullName must not contain control characters or lone surrogates'] },
     ],
     [
       'a password hash',

@@ -4,7 +4,6 @@ import { IsPlainText } from '../../common/validation';
 
 export class LoginDto {
   @ApiProperty({ example: 'john.doe', description: 'The username or the email' })
-  @IsNotEmpty()
   @IsPlainText(254)
   username!: string;
 

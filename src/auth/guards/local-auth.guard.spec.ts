@@ -61,7 +61,8 @@ describe('LocalAuthGuard', () => {
       'a numeric username',
       { username: 42, password: 'correct horse battery staple' },
       [
-        'username must not contain control characters',
+        'username must not contain control characters or lone surrogates',
+        'username must not be empty',
         'username must be shorter than or equal to 254 characters',
         'username must be a string',
       ],
@@ -74,12 +75,12 @@ describe('LocalAuthGuard', () => {
     [
       'a username with a control character',
       { username: 'john.doe\n', password: 'correct horse battery staple' },
-      ['username must not contain control characters'],
+      ['username must not contain control characters or lone surrogates'],
     ],
     [
       'an empty username and password',
       { username: '', password: '' },
-      ['password should not be empty', 'username should not be empty'],
+      ['password should not be empty', 'username must not be empty'],
     ],
     [
       'a password over 1024 characters',
