@@ -280,7 +280,7 @@ describe('/admin', () => {
       const sessions = app.get(SessionsService);
       await Promise.all([
         ...Array.from({ length: 5 }, () => sessions.start(user.id, {})),
-        app.get(UsersService).updateByAdmin(user.id, { disabled: true }),
+        app.get(UsersService).updateByAdmin(user.id, { disabled: true }, { id: user.id, client: {} }),
         ...Array.from({ length: 5 }, () => sessions.start(user.id, {})),
       ]);
       expect(await sessions.listLive(user.id)).toEqual([]);

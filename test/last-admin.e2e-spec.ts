@@ -82,8 +82,8 @@ describe('the last enabled admin', () => {
     const other = await createAdmin(app);
     const users = app.get(UsersService);
     const results = await Promise.allSettled([
-      users.updateByAdmin(other.id, { roles: ['user'] }),
-      users.updateByAdmin(root.id, { roles: ['user'] }),
+      users.updateByAdmin(other.id, { roles: ['user'] }, { id: root.id, client: {} }),
+      users.updateByAdmin(root.id, { roles: ['user'] }, { id: other.id, client: {} }),
     ]);
     expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = results.find((result) => result.status === 'rejected');

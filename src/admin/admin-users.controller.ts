@@ -21,6 +21,8 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Actor } from '../audit/audit-event';
+import { CurrentActor } from '../auth/decorators/current-actor.decorator';
 import { ErrorDto } from '../common/error.dto';
 import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
@@ -50,8 +52,8 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'Username or email taken', type: ErrorDto })
-  async create(@Body() account: CreateUserDto): Promise<UserDto> {
-    return toUserDto(await this.users.create(account));
+  async create(@Body() account: CreateUserDto, @CurrentActor() admin: Actor): Promise<UserDto> {
+    return toUserDto(await this.users.createByAdmin(account, admin));
   }
 
   @Get(':id')
@@ -72,8 +74,12 @@ export class AdminUsersController {
     description: 'Email taken, or the last enabled admin disabled or demoted',
     type: ErrorDto,
   })
-  async update(@UserId() id: string, @Body() changes: UpdateUserDto): Promise<UserDto> {
-    return toUserDto(await this.users.updateByAdmin(id, changes));
+  async update(
+    @UserId() id: string,
+    @Body() changes: UpdateUserDto,
+    @CurrentActor() admin: Actor,
+  ): Promise<UserDto> {
+    return toUserDto(await this.users.updateByAdmin(id, changes, admin));
   }
 
   @Delete(':id')
@@ -83,7 +89,7 @@ export class AdminUsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ type: ErrorDto })
   @ApiConflictResponse({ description: 'The last enabled admin', type: ErrorDto })
-  async remove(@UserId() id: string): Promise<void> {
-    await this.users.deleteByAdmin(id);
+  async remove(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
+    await this.users.deleteByAdmin(id, admin);
   }
 }

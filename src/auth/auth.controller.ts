@@ -49,8 +49,8 @@ export class AuthController {
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiForbiddenResponse({ description: 'Registration is turned off', type: ErrorDto })
   @ApiConflictResponse({ description: 'Username or email taken', type: ErrorDto })
-  async register(@Body() registration: RegisterDto): Promise<UserDto> {
-    return toUserDto(await this.users.register(registration));
+  async register(@Body() registration: RegisterDto, @Client() client: ClientInfo): Promise<UserDto> {
+    return toUserDto(await this.users.register(registration, client));
   }
 
   @Public()
@@ -90,8 +90,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token', type: ErrorDto })
-  refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
-    return this.auth.refresh(body.refresh_token);
+  refresh(@Body() body: RefreshDto, @Client() client: ClientInfo): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refresh_token, client);
   }
 
   @Post('logout')
@@ -99,8 +99,8 @@ export class AuthController {
   @ApiSignedIn()
   @ApiOperation({ summary: 'End this session: its refresh token and access tokens stop working' })
   @ApiNoContentResponse({ description: 'Signed out' })
-  async logout(@CurrentUser() me: AuthUser): Promise<void> {
-    await this.auth.signOut(me);
+  async logout(@CurrentUser() me: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    await this.auth.signOut(me, client);
   }
 
   @Post('logout-all')
@@ -108,7 +108,7 @@ export class AuthController {
   @ApiSignedIn()
   @ApiOperation({ summary: 'End every session of the signed-in user' })
   @ApiNoContentResponse({ description: 'Signed out everywhere' })
-  async logoutAll(@CurrentUser() me: AuthUser): Promise<void> {
-    await this.auth.signOutEverywhere(me);
+  async logoutAll(@CurrentUser() me: AuthUser, @Client() client: ClientInfo): Promise<void> {
+    await this.auth.signOutEverywhere(me, client);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { AuditModule } from '../audit/audit.module';
 import { Secrets } from '../secrets/secrets';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -14,6 +15,7 @@ import { TokensService } from './tokens.service';
 
 @Module({
   imports: [
+    AuditModule,
     UsersModule,
     SessionsModule,
     PassportModule,

@@ -1,9 +1,10 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser, User } from '../users/user';
-import { UsersService } from '../users/users.service';
+import { type CredentialCheck, UsersService } from '../users/users.service';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import type { TokenRequest } from './token-request';
 import { TokensService } from './tokens.service';
@@ -18,25 +19,26 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
+    private readonly audit: AuditService,
   ) {}
 
   /** One 401 whether the account exists or not; 403 for a disabled account, only once the password was right. */
-  async verifyCredentials(login: string, password: string): Promise<User> {
-    const check = await this.users.checkCredentials(login, password);
+  async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<User> {
+    const check = await this.checkCredentials(login, password, client);
     if (check.outcome === 'wrong') throw new UnauthorizedException(WRONG_CREDENTIALS);
     if (check.outcome === 'disabled') throw new ForbiddenException(DISABLED);
     return check.user;
   }
 
   async signIn(user: Pick<User, 'id' | 'roles'>, client: ClientInfo): Promise<TokenPairDto> {
-    const started = await this.sessions.start(user.id, client);
+    const pair = await this.startSession(user, client);
     // Disabled while the password was being checked.
-    if (!started) throw new ForbiddenException(DISABLED);
-    return this.tokens.pair(user, started.session.id, started.refreshToken);
+    if (!pair) throw new ForbiddenException(DISABLED);
+    return pair;
   }
 
-  async refresh(refreshToken: string): Promise<TokenPairDto> {
-    const pair = await this.tryRefresh(refreshToken);
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto> {
+    const pair = await this.tryRefresh(refreshToken, client);
     if (!pair) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     return pair;
   }
@@ -44,31 +46,92 @@ export class AuthService {
   /** POST /auth/token: the same rules as /auth/login and /auth/refresh, with RFC 6749 §5.2 errors. */
   async grant(request: TokenRequest, client: ClientInfo): Promise<TokenPairDto> {
     if (request.grantType === 'refresh_token') {
-      const pair = await this.tryRefresh(request.refreshToken);
+      const pair = await this.tryRefresh(request.refreshToken, client);
       if (!pair) throw new OAuthError('invalid_grant', INVALID_REFRESH_TOKEN);
       return pair;
     }
-    const check = await this.users.checkCredentials(request.username, request.password);
+    const check = await this.checkCredentials(request.username, request.password, client);
     if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
-    const started = check.outcome === 'valid' ? await this.sessions.start(check.user.id, client) : undefined;
-    if (!started) throw new OAuthError('invalid_grant', DISABLED);
-    return this.tokens.pair(check.user, started.session.id, started.refreshToken);
+    const pair = check.outcome === 'valid' ? await this.startSession(check.user, client) : undefined;
+    if (!pair) throw new OAuthError('invalid_grant', DISABLED);
+    return pair;
   }
 
-  async signOut(me: AuthUser): Promise<void> {
+  async signOut(me: AuthUser, client: ClientInfo): Promise<void> {
     await this.sessions.end(me.sessionId);
+    await this.audit.record({
+      type: 'logout',
+      userId: me.id,
+      actorId: me.id,
+      client,
+      details: { sessionId: me.sessionId },
+    });
   }
 
-  async signOutEverywhere(me: AuthUser): Promise<void> {
+  async signOutEverywhere(me: AuthUser, client: ClientInfo): Promise<void> {
     await this.sessions.endAllOf(me.id);
+    await this.audit.record({ type: 'logout.all', userId: me.id, actorId: me.id, client });
   }
 
-  private async tryRefresh(refreshToken: string): Promise<TokenPairDto | undefined> {
+  private async checkCredentials(
+    login: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<CredentialCheck> {
+    const check = await this.users.checkCredentials(login, password);
+    if (check.outcome !== 'valid') {
+      await this.audit.record({
+        type: 'login.failed',
+        userId: check.outcome === 'wrong' ? (check.userId ?? null) : check.user.id,
+        client,
+        details: { reason: check.outcome === 'wrong' ? 'wrong credentials' : 'disabled' },
+      });
+    }
+    return check;
+  }
+
+  private async startSession(
+    user: Pick<User, 'id' | 'roles'>,
+    client: ClientInfo,
+  ): Promise<TokenPairDto | undefined> {
+    const started = await this.sessions.start(user.id, client);
+    if (!started) return undefined;
+    await this.audit.record({
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: { sessionId: started.session.id },
+    });
+    return this.tokens.pair(user, started.session.id, started.refreshToken);
+  }
+
+  private async tryRefresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto | undefined> {
     const rotation = await this.sessions.rotate(refreshToken);
-    if (rotation.outcome !== 'rotated' && rotation.outcome !== 'replayed-in-grace') return undefined;
+    if (rotation.outcome === 'invalid') return undefined;
+    const { session } = rotation;
+    if (rotation.outcome === 'reuse-detected') {
+      await this.audit.record({
+        type: 'token.reuse_detected',
+        userId: session.userId,
+        client,
+        details: { sessionId: session.id },
+      });
+      return undefined;
+    }
     // Roles as they are now; a disabled user's sessions have ended, but the check costs nothing here.
-    const user = await this.users.findSignedIn(rotation.session.userId, rotation.session.id);
+    const user = await this.users.findSignedIn(session.userId, session.id);
     if (!user) return undefined;
-    return this.tokens.pair(user, rotation.session.id, rotation.refreshToken);
+    await this.audit.record({
+      type: 'token.refreshed',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: {
+        sessionId: session.id,
+        ...(rotation.outcome === 'replayed-in-grace' && { replayedInGrace: true }),
+      },
+    });
+    return this.tokens.pair(user, session.id, rotation.refreshToken);
   }
 }

@@ -3,6 +3,7 @@ import {
   boolean,
   check,
   index,
+  jsonb,
   pgEnum,
   pgTable,
   text,
@@ -74,4 +75,46 @@ export const refreshTokens = pgTable(
     rotatedAt: timestamptz('rotated_at'),
   },
   (table) => [index('refresh_tokens_session_id_idx').on(table.sessionId)],
+);
+
+export const AUDIT_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'login.locked',
+  'token.refreshed',
+  'token.reuse_detected',
+  'logout',
+  'logout.all',
+  'password.changed',
+  'user.registered',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.unlocked',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export const auditEventType = pgEnum('audit_event_type', AUDIT_EVENT_TYPES);
+
+/** Security events; never a password, a hash or a token. No foreign keys: events outlive deleted users. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    type: auditEventType('type').notNull(),
+    userId: uuid('user_id'),
+    actorId: uuid('actor_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    // clock_timestamp(), not now(): events of one transaction still sort in the order they happened.
+    createdAt: timestamptz('created_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (table) => [
+    index('audit_events_created_at_idx').on(table.createdAt),
+    index('audit_events_user_id_created_at_idx').on(table.userId, table.createdAt),
+    index('audit_events_type_created_at_idx').on(table.type, table.createdAt),
+  ],
 );

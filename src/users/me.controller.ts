@@ -11,7 +11,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiSignedIn } from '../auth/decorators/api-signed-in.decorator';
+import { Client } from '../auth/decorators/client-info.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import type { ClientInfo } from '../sessions/session';
 import { ErrorDto } from '../common/error.dto';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
@@ -46,8 +48,12 @@ export class MeController {
   })
   @ApiForbiddenResponse({ description: 'currentPassword is wrong', type: ErrorDto })
   @ApiConflictResponse({ description: 'Email taken', type: ErrorDto })
-  async update(@CurrentUser() me: AuthUser, @Body() changes: UpdateMeDto): Promise<UserDto> {
-    return toUserDto(await this.users.updateProfile(me, changes));
+  async update(
+    @CurrentUser() me: AuthUser,
+    @Body() changes: UpdateMeDto,
+    @Client() client: ClientInfo,
+  ): Promise<UserDto> {
+    return toUserDto(await this.users.updateProfile(me, changes, client));
   }
 
   @Post('password')
@@ -59,8 +65,12 @@ export class MeController {
     type: ErrorDto,
   })
   @ApiForbiddenResponse({ description: 'currentPassword is wrong', type: ErrorDto })
-  async changePassword(@CurrentUser() me: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.users.changePassword(me, body.currentPassword, body.newPassword);
+  async changePassword(
+    @CurrentUser() me: AuthUser,
+    @Body() body: ChangePasswordDto,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    await this.users.changePassword(me, body.currentPassword, body.newPassword, client);
   }
 
   @Get('sessions')

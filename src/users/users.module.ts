@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { MeController } from './me.controller';
@@ -7,7 +8,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, AuditModule],
   controllers: [MeController],
   providers: [UsersRepository, UsersService, PasswordHasher, AdminBootstrap],
   exports: [UsersService],

@@ -6,10 +6,13 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { Actor } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import type { Page } from '../common/pagination';
 import type { Env } from '../config/env.schema';
 import { isUniqueViolation } from '../database/database';
 import { ROLES } from '../database/schema';
+import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from './password-hasher';
 import type { AuthUser, Role, User } from './user';
@@ -33,7 +36,9 @@ export interface ProfileChanges {
 }
 
 export type CredentialCheck =
-  { outcome: 'valid'; user: User } | { outcome: 'disabled'; user: User } | { outcome: 'wrong' };
+  | { outcome: 'valid'; user: User }
+  | { outcome: 'disabled'; user: User }
+  | { outcome: 'wrong'; userId?: string };
 
 const TAKEN = 'Username or email is already taken';
 const EMAIL_TAKEN = 'Email is already taken';
@@ -46,30 +51,36 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
     private readonly config: ConfigService<Env, true>,
   ) {}
 
-  async register(input: Registration): Promise<User> {
+  async register(input: Registration, client: ClientInfo): Promise<User> {
     if (!this.config.get('ALLOW_REGISTRATION', { infer: true })) {
       throw new ForbiddenException('Registration is turned off');
     }
-    return this.create({ ...input, roles: ['user'] });
+    const user = await this.insert({ ...input, roles: ['user'] });
+    await this.audit.record({ type: 'user.registered', userId: user.id, actorId: user.id, client });
+    return user;
   }
 
-  async create({ password, roles = ['user'], ...account }: NewAccount): Promise<User> {
-    const passwordHash = await this.passwords.hash(password);
-    try {
-      return await this.users.insert({ ...account, passwordHash, roles: normaliseRoles(roles) });
-    } catch (error) {
-      throw isUniqueViolation(error) ? new ConflictException(TAKEN) : error;
-    }
+  async createByAdmin(account: NewAccount, admin: Actor): Promise<User> {
+    const user = await this.insert(account);
+    await this.audit.record({
+      type: 'user.created',
+      userId: user.id,
+      actorId: admin.id,
+      client: admin.client,
+      details: { roles: user.roles },
+    });
+    return user;
   }
 
   /** The password is checked before the account's state, so only its holder learns that it is disabled. */
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
     const matches = await this.passwords.verify(password, found?.passwordHash);
-    if (!found || !matches) return { outcome: 'wrong' };
+    if (!found || !matches) return { outcome: 'wrong', userId: found?.user.id };
     return { outcome: found.user.disabled ? 'disabled' : 'valid', user: found.user };
   }
 
@@ -84,19 +95,39 @@ export class UsersService {
     return user;
   }
 
-  async updateProfile(me: AuthUser, { email, fullName, currentPassword }: ProfileChanges): Promise<User> {
+  async updateProfile(
+    me: AuthUser,
+    { email, fullName, currentPassword }: ProfileChanges,
+    client: ClientInfo,
+  ): Promise<User> {
     if (email !== undefined && currentPassword === undefined) {
       throw new BadRequestException('currentPassword is required to change the email');
     }
     if (currentPassword !== undefined) await this.confirmPassword(me.id, currentPassword);
-    return this.applyChanges(me.id, { email, fullName });
+    const changes = { email, fullName };
+    const user = await this.guardConflicts(() => this.users.update(me.id, changes));
+    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    await this.audit.record({
+      type: 'user.updated',
+      userId: me.id,
+      actorId: me.id,
+      client,
+      details: { fields: changedFields(changes) },
+    });
+    return user;
   }
 
   /** Sets a new password and ends every other session of the user, so a thief signed in elsewhere is out. */
-  async changePassword(me: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    me: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    client: ClientInfo,
+  ): Promise<void> {
     await this.confirmPassword(me.id, currentPassword);
     await this.users.updatePasswordHash(me.id, await this.passwords.hash(newPassword));
     await this.sessions.endAllOf(me.id, { except: me.sessionId });
+    await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, client });
   }
 
   async search(query: UserSearch): Promise<Page<User>> {
@@ -105,18 +136,39 @@ export class UsersService {
   }
 
   /** Admin changes; disabling ends the user's sessions, and the last enabled admin can neither go nor lose the role. */
-  async updateByAdmin(id: string, changes: UserChanges): Promise<User> {
+  async updateByAdmin(id: string, changes: UserChanges, admin: Actor): Promise<User> {
     const roles = changes.roles && normaliseRoles(changes.roles);
     const result = await this.guardConflicts(() =>
       this.users.updateKeepingAnAdmin(id, { ...changes, roles }),
     );
     const user = unwrap(result, 'The last enabled admin cannot be disabled or lose the admin role');
     if (user.disabled) await this.sessions.endAllOf(id);
+    await this.audit.record({
+      type: 'user.updated',
+      userId: id,
+      actorId: admin.id,
+      client: admin.client,
+      details: {
+        fields: changedFields(changes),
+        ...(changes.roles && { roles: user.roles }),
+        ...(changes.disabled !== undefined && { disabled: user.disabled }),
+      },
+    });
     return user;
   }
 
-  async deleteByAdmin(id: string): Promise<void> {
-    unwrap(await this.users.deleteKeepingAnAdmin(id), 'The last enabled admin cannot be deleted');
+  async deleteByAdmin(id: string, admin: Actor): Promise<void> {
+    const deleted = unwrap(
+      await this.users.deleteKeepingAnAdmin(id),
+      'The last enabled admin cannot be deleted',
+    );
+    await this.audit.record({
+      type: 'user.deleted',
+      userId: id,
+      actorId: admin.id,
+      client: admin.client,
+      details: { username: deleted.username },
+    });
   }
 
   async stats(): Promise<{ users: number; admins: number; disabledUsers: number; activeSessions: number }> {
@@ -131,7 +183,12 @@ export class UsersService {
   async ensureAdmin(account: Registration): Promise<boolean> {
     if ((await this.users.hasAdmin()) || (await this.users.existsByUsername(account.username))) return false;
     try {
-      await this.create({ ...account, roles: ['user', 'admin'] });
+      const admin = await this.insert({ ...account, roles: ['user', 'admin'] });
+      await this.audit.record({
+        type: 'user.created',
+        userId: admin.id,
+        details: { bootstrap: true, roles: admin.roles },
+      });
       return true;
     } catch (error) {
       // Another instance starting at the same moment created it first.
@@ -141,15 +198,18 @@ export class UsersService {
     }
   }
 
+  private async insert({ password, roles = ['user'], ...account }: NewAccount): Promise<User> {
+    const passwordHash = await this.passwords.hash(password);
+    try {
+      return await this.users.insert({ ...account, passwordHash, roles: normaliseRoles(roles) });
+    } catch (error) {
+      throw isUniqueViolation(error) ? new ConflictException(TAKEN) : error;
+    }
+  }
+
   private async confirmPassword(userId: string, password: string): Promise<void> {
     const hash = await this.users.findPasswordHash(userId);
     if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException(WRONG_PASSWORD);
-  }
-
-  private async applyChanges(id: string, changes: UserChanges): Promise<User> {
-    const user = await this.guardConflicts(() => this.users.update(id, changes));
-    if (!user) throw new NotFoundException(USER_NOT_FOUND);
-    return user;
   }
 
   private async guardConflicts<T>(write: () => Promise<T>): Promise<T> {
@@ -166,6 +226,12 @@ const unwrap = <T>(result: GuardedResult<T>, lastAdminMessage: string): T => {
   if (result.outcome === 'last-admin') throw new ConflictException(lastAdminMessage);
   return result.value;
 };
+
+/** The names of the fields a change sets, for the audit log (not their values: they may be personal). */
+const changedFields = (changes: object): string[] =>
+  Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([field]) => field);
 
 /** Without duplicates, in a fixed order, so that responses are stable. */
 const normaliseRoles = (roles: Role[]): Role[] => ROLES.filter((role) => roles.includes(role));

@@ -3,8 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../../sessions/session';
 
 /** The caller's address (from the socket unless Fastify trusts a proxy) and user agent. */
-export const Client = createParamDecorator((_data: unknown, context: ExecutionContext): ClientInfo => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
+export function clientOf(request: FastifyRequest): ClientInfo {
   const userAgent = request.headers['user-agent'];
   return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
-});
+}
+
+export const Client = createParamDecorator((_data: unknown, context: ExecutionContext): ClientInfo =>
+  clientOf(context.switchToHttp().getRequest<FastifyRequest>()),
+);

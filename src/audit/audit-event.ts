@@ -1,0 +1,30 @@
+import type { AuditEventType } from '../database/schema';
+import type { ClientInfo } from '../sessions/session';
+
+export type { AuditEventType };
+
+export interface AuditEvent {
+  id: string;
+  type: AuditEventType;
+  userId: string | null;
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  details: Record<string, unknown>;
+}
+
+/** Who is acting (an admin, or users on their own account) and from where. */
+export interface Actor {
+  id: string;
+  client: ClientInfo;
+}
+
+/** What happened, to whom, by whom, from where; never a password, a hash or a token. */
+export interface SecurityEvent {
+  type: AuditEventType;
+  userId?: string | null;
+  actorId?: string | null;
+  client?: ClientInfo;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,30 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Page } from '../common/pagination';
+import type { AuditEvent, SecurityEvent } from './audit-event';
+import { AuditRepository, type AuditSearch } from './audit.repository';
+
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger('Audit');
+
+  constructor(private readonly events: AuditRepository) {}
+
+  /** Stores the event and writes it as one JSON log line, for log pipelines that do not read the table. */
+  async record({ type, userId = null, actorId = null, client, details = {} }: SecurityEvent): Promise<void> {
+    const event = {
+      type,
+      userId,
+      actorId,
+      ip: client?.ip ?? null,
+      userAgent: client?.userAgent?.slice(0, 512) ?? null,
+      details,
+    };
+    await this.events.insert(event);
+    this.logger.log(JSON.stringify({ event: type, userId, actorId, ip: event.ip, details }));
+  }
+
+  async search(query: AuditSearch): Promise<Page<AuditEvent>> {
+    const { items, total } = await this.events.search(query);
+    return { items, total, page: query.page, limit: query.limit };
+  }
+}
