@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -172,7 +172,7 @@ describe('auth', () => {
     });
 
     it('refuses a password that matches only in its first 72 bytes (bcrypt would cut the rest)', async () => {
-      const password = 'x'.repeat(72);
+      const password = randomBytes(36).toString('hex');
       const user = await createUser(app, { password });
       const res = await http(app)
         .post('/auth/login')
@@ -457,7 +457,7 @@ describe('auth', () => {
   });
 
   async function disable(userId: string) {
-    const { accessToken } = await signIn(app, { username: 'admin', password: 'admin-password-for-tests' });
+    const { accessToken } = await signIn(app, { username: 'admin', password: 'root-passphrase-for-tests' });
     await http(app)
       .patch(`/admin/users/${userId}`)
       .auth(accessToken, { type: 'bearer' })

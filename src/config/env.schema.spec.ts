@@ -14,7 +14,10 @@ const DEFAULTS: Env = {
   ACCESS_TOKEN_TTL: 900,
   REFRESH_TOKEN_TTL: 604_800,
   REFRESH_REUSE_GRACE_SECONDS: 10,
+  PASSWORD_HASH: 'bcrypt',
   BCRYPT_COST: 12,
+  PASSWORD_MIN_SCORE: 3,
+  PWNED_PASSWORDS_TIMEOUT_MS: 1500,
   ALLOW_REGISTRATION: true,
   ADMIN_USERNAME: 'admin',
   ADMIN_EMAIL: 'admin@example.com',
@@ -59,7 +62,7 @@ describe('validateEnv', () => {
   it('has the defaults that .env.example lists', () => {
     const example = readEnvExample();
     expect(Object.keys(example).sort()).toEqual(
-      [...Object.keys(DEFAULTS), 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD'].sort(),
+      [...Object.keys(DEFAULTS), 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'PWNED_PASSWORDS_URL'].sort(),
     );
     expect(validateEnv(example)).toEqual(DEFAULTS);
   });

@@ -44,7 +44,13 @@ export const envSchema = z
     ACCESS_TOKEN_TTL: duration('15m'),
     REFRESH_TOKEN_TTL: duration('7d'),
     REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+    PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
     BCRYPT_COST: integer(12, 4, 31),
+    PASSWORD_MIN_SCORE: integer(3, 0, 4),
+    PWNED_PASSWORDS_URL: z
+      .url({ error: 'must be a URL such as https://api.pwnedpasswords.com/range/' })
+      .optional(),
+    PWNED_PASSWORDS_TIMEOUT_MS: integer(1500, 100, 30_000),
     ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
     ADMIN_USERNAME: z
       .string()

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Env } from '../config/env.schema';
 import { UsersService } from './users.service';
@@ -23,7 +23,13 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       return;
     }
     const password = configuredPassword ?? randomBytes(18).toString('base64url');
-    if (!(await this.users.ensureAdmin({ username, email, password }))) return;
+    try {
+      if (!(await this.users.ensureAdmin({ username, email, password }))) return;
+    } catch (error) {
+      if (!(error instanceof BadRequestException)) throw error;
+      const { message } = error.getResponse() as { message: string[] };
+      throw new Error(`Invalid environment:\n  ADMIN_PASSWORD: ${message.join('; ')}`, { cause: error });
+    }
     if (configuredPassword) {
       this.logger.log(`Created the admin "${username}" with the password from ADMIN_PASSWORD`);
     } else {

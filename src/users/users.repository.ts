@@ -121,6 +121,14 @@ export class UsersRepository {
     return updated.length > 0;
   }
 
+  /** Swaps a hash for a stronger one of the same password, unless the password changed meanwhile. */
+  async upgradePasswordHash(id: string, currentHash: string, upgradedHash: string): Promise<void> {
+    await this.db
+      .update(users)
+      .set({ passwordHash: upgradedHash })
+      .where(and(eq(users.id, id), eq(users.passwordHash, currentHash)));
+  }
+
   /**
    * Applies `changes` unless they would leave no enabled admin. The enabled admins are locked first,
    * so two admins demoting each other at once cannot both succeed.

@@ -14,7 +14,8 @@ import { isUniqueViolation } from '../database/database';
 import { ROLES } from '../database/schema';
 import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
-import { PasswordHasher } from './password-hasher';
+import { PasswordHasher } from '../passwords/password-hasher';
+import { PasswordPolicy } from '../passwords/password-policy';
 import type { AuthUser, Role, User } from './user';
 import { type GuardedResult, type UserChanges, UsersRepository, type UserSearch } from './users.repository';
 
@@ -50,6 +51,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly passwords: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly config: ConfigService<Env, true>,
@@ -76,11 +78,21 @@ export class UsersService {
     return user;
   }
 
-  /** The password is checked before the account's state, so only its holder learns that it is disabled. */
+  /**
+   * The password is checked before the account's state, so only its holder learns that it is disabled. A right
+   * password stored with another algorithm or weaker parameters than configured is hashed again (rehash on login).
+   */
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
     const matches = await this.passwords.verify(password, found?.passwordHash);
     if (!found || !matches) return { outcome: 'wrong', userId: found?.user.id };
+    if (this.passwords.needsRehash(found.passwordHash)) {
+      await this.users.upgradePasswordHash(
+        found.user.id,
+        found.passwordHash,
+        await this.passwords.hash(password),
+      );
+    }
     return { outcome: found.user.disabled ? 'disabled' : 'valid', user: found.user };
   }
 
@@ -125,6 +137,7 @@ export class UsersService {
     client: ClientInfo,
   ): Promise<void> {
     await this.confirmPassword(me.id, currentPassword);
+    await this.enforcePolicy(newPassword, await this.get(me.id));
     await this.users.updatePasswordHash(me.id, await this.passwords.hash(newPassword));
     await this.sessions.endAllOf(me.id, { except: me.sessionId });
     await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, client });
@@ -199,12 +212,18 @@ export class UsersService {
   }
 
   private async insert({ password, roles = ['user'], ...account }: NewAccount): Promise<User> {
+    await this.enforcePolicy(password, account);
     const passwordHash = await this.passwords.hash(password);
     try {
       return await this.users.insert({ ...account, passwordHash, roles: normaliseRoles(roles) });
     } catch (error) {
       throw isUniqueViolation(error) ? new ConflictException(TAKEN) : error;
     }
+  }
+
+  private async enforcePolicy(password: string, owner: { username: string; email: string }): Promise<void> {
+    const problem = await this.policy.problem(password, owner);
+    if (problem) throw new BadRequestException([problem]);
   }
 
   private async confirmPassword(userId: string, password: string): Promise<void> {

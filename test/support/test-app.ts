@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
 
-export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' } as const;
+export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' } as const;
 
 /**
  * The real application on a real database: in-memory PGlite, or, when DATABASE_URL is set, a fresh PostgreSQL

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import * as argon2 from 'argon2';
+import * as bcrypt from 'bcrypt';
+import { PASSWORD_MAX_BYTES } from '../common/credentials-rules';
+import type { Env } from '../config/env.schema';
+
+/** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
+export const ARGON2_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+const isArgon2 = (hash: string) => hash.startsWith('$argon2');
+
+/**
+ * bcrypt or argon2id, both through async APIs that run on libuv's thread pool rather than the event loop.
+ * Verification reads either format, whatever is configured, so switching PASSWORD_HASH locks nobody out.
+ */
+@Injectable()
+export class PasswordHasher implements OnModuleInit {
+  private readonly algorithm: Env['PASSWORD_HASH'];
+  private readonly bcryptCost: number;
+  private dummyHash = '';
+
+  constructor(config: ConfigService<Env, true>) {
+    this.algorithm = config.get('PASSWORD_HASH', { infer: true });
+    this.bcryptCost = config.get('BCRYPT_COST', { infer: true });
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await this.hash(randomBytes(18).toString('base64'));
+  }
+
+  hash(password: string): Promise<string> {
+    return this.algorithm === 'argon2id'
+      ? argon2.hash(password, ARGON2_OPTIONS)
+      : bcrypt.hash(password, this.bcryptCost);
+  }
+
+  /**
+   * Always costs one comparison, also when there is no hash to compare with, so that the response time does not
+   * tell whether an account exists. Input bcrypt would silently cut (over 72 bytes, or a NUL) never matches: no
+   * stored password can be like that.
+   */
+  async verify(password: string, hash: string | undefined): Promise<boolean> {
+    const isComparable =
+      Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !password.includes('\0');
+    const target = hash ?? this.dummyHash;
+    const candidate = isComparable ? password : '';
+    const matches = isArgon2(target)
+      ? await argon2.verify(target, candidate).catch(() => false)
+      : await bcrypt.compare(candidate, target);
+    return matches && isComparable && hash !== undefined;
+  }
+
+  /** True when `hash` was made with another algorithm or weaker parameters than configured (rehash on sign-in). */
+  needsRehash(hash: string): boolean {
+    if (this.algorithm === 'argon2id') return !isArgon2(hash) || argon2.needsRehash(hash, ARGON2_OPTIONS);
+    return isArgon2(hash) || bcrypt.getRounds(hash) < this.bcryptCost;
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as english from '@zxcvbn-ts/language-en';
+import type { Env } from '../config/env.schema';
+import { PwnedPasswords } from './pwned-passwords';
+
+export interface PasswordOwner {
+  username: string;
+  email: string;
+}
+
+/**
+ * NIST SP 800-63B §3.1.1.2: beyond length (checked by the DTOs), refuse passwords that are common, guessable or
+ * built from the account's own names, and, when a breach corpus is configured, ones known to have leaked.
+ */
+@Injectable()
+export class PasswordPolicy {
+  private readonly minScore: number;
+  private readonly estimator = new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...english.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: english.translations,
+  });
+
+  constructor(
+    config: ConfigService<Env, true>,
+    private readonly pwned: PwnedPasswords,
+  ) {
+    this.minScore = config.get('PASSWORD_MIN_SCORE', { infer: true });
+  }
+
+  /** Why `password` is refused for this account, in words a person can act on; undefined when it is fine. */
+  async problem(password: string, owner: PasswordOwner): Promise<string | undefined> {
+    const lowered = password.toLowerCase();
+    const names = [owner.username, owner.email, owner.email.split('@')[0] ?? ''].filter(
+      (name) => name.length >= 3,
+    );
+    if (names.some((name) => lowered.includes(name.toLowerCase()))) {
+      return 'password must not contain your username or email';
+    }
+    const { score, feedback } = this.estimator.check(password, names);
+    if (score < this.minScore) {
+      const why = feedback.warning ?? 'it is too easy to guess';
+      const hint = feedback.suggestions[0];
+      return `password is too weak: ${why.replace(/\.$/, '')}${hint ? `. ${hint}` : ''}`;
+    }
+    if (await this.pwned.isBreached(password)) {
+      return 'password has appeared in a data breach; choose another';
+    }
+    return undefined;
+  }
+}

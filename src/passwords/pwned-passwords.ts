@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from '../config/env.schema';
+
+/**
+ * A Have I Been Pwned compatible range API (PWNED_PASSWORDS_URL), asked with k-anonymity: only the first five hex
+ * characters of the password's SHA-1 leave the service. When the API does not answer in time, it fails open:
+ * the password is accepted and a warning logged, so an outage there never stops sign-ups here.
+ */
+@Injectable()
+export class PwnedPasswords {
+  private readonly logger = new Logger(PwnedPasswords.name);
+  private readonly baseUrl: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.baseUrl = config.get('PWNED_PASSWORDS_URL', { infer: true });
+    this.timeoutMs = config.get('PWNED_PASSWORDS_TIMEOUT_MS', { infer: true });
+  }
+
+  async isBreached(password: string): Promise<boolean> {
+    if (!this.baseUrl) return false;
+    const digest = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
+    const prefix = digest.slice(0, 5);
+    const suffix = digest.slice(5);
+    try {
+      const response = await fetch(
+        new URL(prefix, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`),
+        {
+          headers: { 'Add-Padding': 'true' },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        },
+      );
+      if (!response.ok) throw new Error(`answered ${response.status}`);
+      return (await response.text()).split('\n').some((line) => {
+        const [candidate, count] = line.trim().split(':');
+        return candidate === suffix && Number(count) > 0;
+      });
+    } catch (error) {
+      this.logger.warn(
+        `The breached-password check was skipped: ${error instanceof Error ? error.message : 'no answer'}`,
+      );
+      return false;
+    }
+  }
+}
