@@ -8,6 +8,8 @@ import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { UsersModule } from './users/users.module';
 
@@ -28,10 +30,12 @@ export class AppModule {
         AuthModule,
         AdminModule,
         HealthModule,
+        RateLimitModule,
       ],
-      // In this order: the body's type first, then who the caller is, then what the caller may do.
+      // In this order: the body's type, the rate limits, who the caller is, then what the caller may do.
       providers: [
         { provide: APP_GUARD, useClass: ContentTypeGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
       ],

@@ -12,12 +12,24 @@ import type { Env } from './config/env.schema';
  * Fastify as the contract needs it: a malformed URL or an over-long path parameter (which Fastify's router refuses
  * before Nest sees the request) is a 400 in the contract's error shape.
  */
-export function createAdapter(): FastifyAdapter {
+export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): FastifyAdapter {
   return new FastifyAdapter({
+    // The client address comes from the socket unless the named proxies forwarded it (X-Forwarded-For).
+    trustProxy: trustedProxies(TRUST_PROXY),
     frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {
       void reply.code(400).send({ statusCode: 400, message: 'Malformed request URL', error: 'Bad Request' });
     },
   });
+}
+
+/** TRUST_PROXY as Fastify takes it: a hop count (trust that many proxies in front) or proxy addresses. */
+function trustedProxies(
+  setting: string | undefined,
+): string | false | ((address: string, hop: number) => boolean) {
+  if (!setting) return false;
+  if (!/^\d+$/.test(setting.trim())) return setting;
+  const hops = Number(setting);
+  return (_address, hop) => hop < hops;
 }
 
 /** Everything main.ts and the e2e tests share: body parsers and limits, pipes, the error filter and Swagger. */

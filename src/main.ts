@@ -4,12 +4,18 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
-import type { Env } from './config/env.schema';
+import { type Env, validateEnv } from './config/env.schema';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(await AppModule.forRoot(), createAdapter(), {
-    abortOnError: false,
-  });
+  const appModule = await AppModule.forRoot();
+  // The adapter is made before Nest's ConfigService exists; forRoot has put .env's values in process.env by now.
+  const app = await NestFactory.create<NestFastifyApplication>(
+    appModule,
+    createAdapter(validateEnv(process.env)),
+    {
+      abortOnError: false,
+    },
+  );
   configureApp(app);
   app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);

@@ -92,4 +92,14 @@ export class AdminUsersController {
   async remove(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
     await this.users.deleteByAdmin(id, admin);
   }
+
+  @Post(':id/unlock')
+  @HttpCode(204)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'Clear the failed sign-ins, lockout and per-account sign-in limit of a user' })
+  @ApiNoContentResponse({ description: 'Unlocked: the right password works at once' })
+  @ApiNotFoundResponse({ type: ErrorDto })
+  async unlock(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
+    await this.users.unlock(id, admin);
+  }
 }

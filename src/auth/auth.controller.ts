@@ -15,6 +15,7 @@ import {
 import { FormEncoded } from '../common/content-type.guard';
 import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
 import type { ClientInfo } from '../sessions/session';
+import { AuthRateLimit, SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { RegisterDto } from '../users/dto/register.dto';
 import { toUserDto, UserDto } from '../users/dto/user.dto';
 import type { AuthUser, User } from '../users/user';
@@ -43,6 +44,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @AuthRateLimit()
   @Post('register')
   @ApiOperation({ summary: 'Create an account (role user)' })
   @ApiCreatedResponse({ type: UserDto })
@@ -54,6 +56,7 @@ export class AuthController {
   }
 
   @Public()
+  @SignInRateLimit()
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
@@ -69,6 +72,7 @@ export class AuthController {
   }
 
   @Public()
+  @SignInRateLimit()
   @FormEncoded()
   @Post('token')
   @HttpCode(200)
@@ -83,6 +87,7 @@ export class AuthController {
   }
 
   @Public()
+  @AuthRateLimit()
   @Post('refresh')
   @HttpCode(200)
   @NoStore()

@@ -1,6 +1,7 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { OAuthError } from '../common/oauth-error';
+import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser, User } from '../users/user';
@@ -22,9 +23,13 @@ export class AuthService {
     private readonly audit: AuditService,
   ) {}
 
-  /** One 401 whether the account exists or not; 403 for a disabled account, only once the password was right. */
+  /**
+   * One 401 whether the account exists or not; 403 for a disabled account, only once the password was right;
+   * 429 for a locked account, whatever the password.
+   */
   async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<User> {
     const check = await this.checkCredentials(login, password, client);
+    if (check.outcome === 'locked') throw new TooManyRequestsException(check.retryAfterSeconds);
     if (check.outcome === 'wrong') throw new UnauthorizedException(WRONG_CREDENTIALS);
     if (check.outcome === 'disabled') throw new ForbiddenException(DISABLED);
     return check.user;
@@ -51,6 +56,7 @@ export class AuthService {
       return pair;
     }
     const check = await this.checkCredentials(request.username, request.password, client);
+    if (check.outcome === 'locked') throw new TooManyRequestsException(check.retryAfterSeconds);
     if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
     const pair = check.outcome === 'valid' ? await this.startSession(check.user, client) : undefined;
     if (!pair) throw new OAuthError('invalid_grant', DISABLED);
@@ -79,13 +85,41 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<CredentialCheck> {
     const check = await this.users.checkCredentials(login, password);
-    if (check.outcome !== 'valid') {
-      await this.audit.record({
-        type: 'login.failed',
-        userId: check.outcome === 'wrong' ? (check.userId ?? null) : check.user.id,
-        client,
-        details: { reason: check.outcome === 'wrong' ? 'wrong credentials' : 'disabled' },
-      });
+    switch (check.outcome) {
+      case 'valid':
+        break;
+      case 'wrong':
+        await this.audit.record({
+          type: 'login.failed',
+          userId: check.userId ?? null,
+          client,
+          details: { reason: 'wrong credentials' },
+        });
+        if (check.lockedUntil) {
+          await this.audit.record({
+            type: 'login.locked',
+            userId: check.userId ?? null,
+            client,
+            details: { lockedUntil: check.lockedUntil.toISOString() },
+          });
+        }
+        break;
+      case 'disabled':
+        await this.audit.record({
+          type: 'login.failed',
+          userId: check.user.id,
+          client,
+          details: { reason: 'disabled' },
+        });
+        break;
+      case 'locked':
+        await this.audit.record({
+          type: 'login.failed',
+          userId: check.userId,
+          client,
+          details: { reason: 'locked' },
+        });
+        break;
     }
     return check;
   }

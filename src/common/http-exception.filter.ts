@@ -4,6 +4,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';
+import { TooManyRequestsException } from './too-many-requests.exception';
 
 interface ErrorBody {
   statusCode: number;
@@ -35,6 +36,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
 
     const body = this.toErrorBody(exception, request);
+    if (exception instanceof TooManyRequestsException) {
+      void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
     if (body.statusCode === 401) {
       // RFC 6750 §3: invalid_token only when an access token was presented and refused.
       const challenge =

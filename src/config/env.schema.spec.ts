@@ -18,6 +18,12 @@ const DEFAULTS: Env = {
   BCRYPT_COST: 12,
   PASSWORD_MIN_SCORE: 3,
   PWNED_PASSWORDS_TIMEOUT_MS: 1500,
+  RATE_LIMIT_PER_MINUTE: 600,
+  AUTH_RATE_LIMIT_PER_MINUTE: 20,
+  SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: 30,
+  LOCKOUT_THRESHOLD: 5,
+  LOCKOUT_BASE_SECONDS: 60,
+  LOCKOUT_MAX_SECONDS: 900,
   ALLOW_REGISTRATION: true,
   ADMIN_USERNAME: 'admin',
   ADMIN_EMAIL: 'admin@example.com',
@@ -62,7 +68,16 @@ describe('validateEnv', () => {
   it('has the defaults that .env.example lists', () => {
     const example = readEnvExample();
     expect(Object.keys(example).sort()).toEqual(
-      [...Object.keys(DEFAULTS), 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'PWNED_PASSWORDS_URL'].sort(),
+      [
+        ...Object.keys(DEFAULTS),
+        'DATABASE_URL',
+        'JWT_SECRET',
+        'ADMIN_PASSWORD',
+        'PWNED_PASSWORDS_URL',
+        'REDIS_URL',
+        'TRUST_PROXY',
+        'CORS_ORIGINS',
+      ].sort(),
     );
     expect(validateEnv(example)).toEqual(DEFAULTS);
   });

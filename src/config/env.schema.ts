@@ -51,6 +51,28 @@ export const envSchema = z
       .url({ error: 'must be a URL such as https://api.pwnedpasswords.com/range/' })
       .optional(),
     PWNED_PASSWORDS_TIMEOUT_MS: integer(1500, 100, 30_000),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(\d{1,2}|[0-9A-Za-z.:/,\s-]+)$/,
+        'must be a hop count or a comma-separated list of proxy addresses',
+      )
+      .refine(
+        (value) => !/^(true|\*)$/i.test(value.trim()),
+        'must name the proxies; trusting every address would let clients choose theirs',
+      )
+      .optional(),
+    RATE_LIMIT_PER_MINUTE: integer(600, 1, 1_000_000),
+    AUTH_RATE_LIMIT_PER_MINUTE: integer(20, 1, 1_000_000),
+    SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: integer(30, 1, 1_000_000),
+    LOCKOUT_THRESHOLD: integer(5, 1, 1000),
+    LOCKOUT_BASE_SECONDS: integer(60, 1, 86_400),
+    LOCKOUT_MAX_SECONDS: integer(900, 1, 86_400 * 7),
+    CORS_ORIGINS: z.string().optional(),
     ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
     ADMIN_USERNAME: z
       .string()

@@ -3,6 +3,7 @@ import {
   boolean,
   check,
   index,
+  integer,
   jsonb,
   pgEnum,
   pgTable,
@@ -32,6 +33,9 @@ export const users = pgTable(
       .notNull()
       .default(sql`'{user}'::role[]`),
     disabled: boolean('disabled').notNull().default(false),
+    /** Consecutive failed sign-ins; reset by a success or an admin's unlock. */
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: timestamptz('locked_until'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { Clock } from '../common/clock';
 import { PasswordsModule } from '../passwords/passwords.module';
+import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { MeController } from './me.controller';
@@ -8,9 +10,9 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [SessionsModule, AuditModule, PasswordsModule],
+  imports: [SessionsModule, AuditModule, PasswordsModule, RateLimitStorageModule],
   controllers: [MeController],
-  providers: [UsersRepository, UsersService, AdminBootstrap],
+  providers: [UsersRepository, UsersService, AdminBootstrap, Clock],
   exports: [UsersService],
 })
 export class UsersModule {}

@@ -4,7 +4,12 @@ import { DATABASE, type Database } from '../database/database';
 import { type Role, sessions, users } from '../database/schema';
 import type { AuthUser, User } from './user';
 
-const { passwordHash: _passwordHash, ...publicColumns } = getTableColumns(users);
+const {
+  passwordHash: _passwordHash,
+  failedSignIns: _failedSignIns,
+  lockedUntil: _lockedUntil,
+  ...publicColumns
+} = getTableColumns(users);
 
 export interface NewUser {
   username: string;
@@ -12,6 +17,19 @@ export interface NewUser {
   fullName?: string | null;
   passwordHash: string;
   roles: Role[];
+}
+
+export interface Credentials {
+  user: User;
+  passwordHash: string;
+  failedSignIns: number;
+  lockedUntil: Date | null;
+}
+
+export interface LockoutPolicy {
+  threshold: number;
+  baseSeconds: number;
+  maxSeconds: number;
 }
 
 export interface UserChanges {
@@ -44,14 +62,53 @@ export class UsersRepository {
   }
 
   /** The user whose username or email is `login` (either, without regard to case), with its hash. */
-  async findCredentials(login: string): Promise<{ user: User; passwordHash: string } | undefined> {
+  async findCredentials(login: string): Promise<Credentials | undefined> {
     const lowered = login.toLowerCase();
     const [row] = await this.db
-      .select({ user: publicColumns, passwordHash: users.passwordHash })
+      .select({
+        user: publicColumns,
+        passwordHash: users.passwordHash,
+        failedSignIns: users.failedSignIns,
+        lockedUntil: users.lockedUntil,
+      })
       .from(users)
       .where(or(sql`lower(${users.username}) = ${lowered}`, sql`lower(${users.email}) = ${lowered}`))
       .limit(1);
     return row;
+  }
+
+  /**
+   * Counts a failed sign-in in one statement (concurrent failures all count) and, from the `threshold`-th on,
+   * locks the account until `now` plus a window that doubles with each further failure, up to `maxSeconds`.
+   */
+  async recordFailedSignIn(
+    id: string,
+    now: Date,
+    lockout: LockoutPolicy,
+  ): Promise<{ failedSignIns: number; lockedUntil: Date | null }> {
+    const failures = sql`${users.failedSignIns} + 1`;
+    const windowSeconds = sql`least(${lockout.maxSeconds}::float8, ${lockout.baseSeconds}::float8 * power(2, ${failures} - ${lockout.threshold}))`;
+    const [row] = await this.db
+      .update(users)
+      .set({
+        failedSignIns: failures,
+        lockedUntil: sql`case when ${failures} >= ${lockout.threshold}
+          then ${now.toISOString()}::timestamptz + make_interval(secs => ${windowSeconds})
+          else ${users.lockedUntil} end`,
+      })
+      .where(eq(users.id, id))
+      .returning({ failedSignIns: users.failedSignIns, lockedUntil: users.lockedUntil });
+    return row ?? { failedSignIns: 0, lockedUntil: null };
+  }
+
+  /** Forgets failed sign-ins and any lock; false when there is no such user. */
+  async clearFailedSignIns(id: string): Promise<User | undefined> {
+    const [user] = await this.db
+      .update(users)
+      .set({ failedSignIns: 0, lockedUntil: null })
+      .where(eq(users.id, id))
+      .returning(publicColumns);
+    return user;
   }
 
   async findPasswordHash(id: string): Promise<string | undefined> {

@@ -8,7 +8,9 @@ import {
 import { ConfigService } from '@nestjs/config';
 import type { Actor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
 import type { Page } from '../common/pagination';
+import { SignInLimits } from '../rate-limit/sign-in-limits';
 import type { Env } from '../config/env.schema';
 import { isUniqueViolation } from '../database/database';
 import { ROLES } from '../database/schema';
@@ -17,7 +19,13 @@ import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import type { AuthUser, Role, User } from './user';
-import { type GuardedResult, type UserChanges, UsersRepository, type UserSearch } from './users.repository';
+import {
+  type GuardedResult,
+  type LockoutPolicy,
+  type UserChanges,
+  UsersRepository,
+  type UserSearch,
+} from './users.repository';
 
 export interface Registration {
   username: string;
@@ -39,7 +47,8 @@ export interface ProfileChanges {
 export type CredentialCheck =
   | { outcome: 'valid'; user: User }
   | { outcome: 'disabled'; user: User }
-  | { outcome: 'wrong'; userId?: string };
+  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date }
+  | { outcome: 'locked'; userId: string; retryAfterSeconds: number };
 
 const TAKEN = 'Username or email is already taken';
 const EMAIL_TAKEN = 'Email is already taken';
@@ -54,8 +63,18 @@ export class UsersService {
     private readonly policy: PasswordPolicy,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly signInLimits: SignInLimits,
     private readonly config: ConfigService<Env, true>,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.lockout = {
+      threshold: config.get('LOCKOUT_THRESHOLD', { infer: true }),
+      baseSeconds: config.get('LOCKOUT_BASE_SECONDS', { infer: true }),
+      maxSeconds: config.get('LOCKOUT_MAX_SECONDS', { infer: true }),
+    };
+  }
+
+  private readonly lockout: LockoutPolicy;
 
   async register(input: Registration, client: ClientInfo): Promise<User> {
     if (!this.config.get('ALLOW_REGISTRATION', { infer: true })) {
@@ -85,7 +104,22 @@ export class UsersService {
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
     const matches = await this.passwords.verify(password, found?.passwordHash);
-    if (!found || !matches) return { outcome: 'wrong', userId: found?.user.id };
+    const now = this.clock.now();
+    // A locked account is refused whatever the password, after the same comparison, so nothing tells if it was right.
+    if (found?.lockedUntil && found.lockedUntil > now) {
+      const retryAfterSeconds = Math.ceil((found.lockedUntil.getTime() - now.getTime()) / 1000);
+      return { outcome: 'locked', userId: found.user.id, retryAfterSeconds };
+    }
+    if (!found) return { outcome: 'wrong' };
+    if (!matches) {
+      const { lockedUntil } = await this.users.recordFailedSignIn(found.user.id, now, this.lockout);
+      return {
+        outcome: 'wrong',
+        userId: found.user.id,
+        lockedUntil: lockedUntil && lockedUntil > now ? lockedUntil : undefined,
+      };
+    }
+    if (found.failedSignIns > 0) await this.users.clearFailedSignIns(found.user.id);
     if (this.passwords.needsRehash(found.passwordHash)) {
       await this.users.upgradePasswordHash(
         found.user.id,
@@ -182,6 +216,14 @@ export class UsersService {
       client: admin.client,
       details: { username: deleted.username },
     });
+  }
+
+  /** Clears the account's failed sign-ins and lockout, and its per-account sign-in limit. */
+  async unlock(id: string, admin: Actor): Promise<void> {
+    const user = await this.users.clearFailedSignIns(id);
+    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    await this.signInLimits.reset([user.username, user.email]);
+    await this.audit.record({ type: 'user.unlocked', userId: id, actorId: admin.id, client: admin.client });
   }
 
   async stats(): Promise<{ users: number; admins: number; disabledUsers: number; activeSessions: number }> {

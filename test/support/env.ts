@@ -6,3 +6,7 @@ process.env.JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long';
 process.env.ADMIN_USERNAME = 'admin';
 process.env.ADMIN_EMAIL = 'admin@example.com';
 process.env.ADMIN_PASSWORD = 'root-passphrase-for-tests';
+// Limits far above what a test file sends; the rate-limit and lockout tests set their own.
+process.env.RATE_LIMIT_PER_MINUTE = '100000';
+process.env.AUTH_RATE_LIMIT_PER_MINUTE = '100000';
+process.env.SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR = '100000';

@@ -4,6 +4,8 @@ import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
+import { Clock } from '../../src/common/clock';
+import { validateEnv } from '../../src/config/env.schema';
 
 export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' } as const;
 
@@ -12,13 +14,20 @@ export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' 
  * database of its own (dropped by closeTestApp). `env` adds variables for this app only.
  * One app per test file: Passport keeps its strategies in a process-wide registry, so two apps would share them.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  { clock }: { clock?: Clock } = {},
+): Promise<NestFastifyApplication> {
   const previous = { ...process.env };
   const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : undefined;
   Object.assign(process.env, env, database ? { DATABASE_URL: database.url } : {});
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [await AppModule.forRoot()] }).compile();
-    const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(createAdapter()));
+    let builder = Test.createTestingModule({ imports: [await AppModule.forRoot()] });
+    if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
+    const moduleRef = await builder.compile();
+    const app = configureApp(
+      moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(validateEnv(process.env))),
+    );
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     if (database) databases.set(app, database.drop);

@@ -1,0 +1,22 @@
+import { applyDecorators, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorDto } from '../common/error.dto';
+
+const AUTH_LIMITED = 'rateLimit:auth';
+const SIGN_IN_LIMITED = 'rateLimit:signIn';
+
+const has = (key: string, context: ExecutionContext): boolean =>
+  Reflect.getMetadata(key, context.getHandler()) === true;
+
+export const isAuthLimited = (context: ExecutionContext) => has(AUTH_LIMITED, context);
+export const isSignInLimited = (context: ExecutionContext) => has(SIGN_IN_LIMITED, context);
+
+const TooManyRequests = () =>
+  ApiResponse({ status: 429, description: 'Too many attempts; see the Retry-After header', type: ErrorDto });
+
+/** The strict per-address limit of the authentication endpoints (AUTH_RATE_LIMIT_PER_MINUTE). */
+export const AuthRateLimit = () => applyDecorators(SetMetadata(AUTH_LIMITED, true), TooManyRequests());
+
+/** Also the per-account limit of sign-ins (SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR), keyed by the username tried. */
+export const SignInRateLimit = () =>
+  applyDecorators(SetMetadata(AUTH_LIMITED, true), SetMetadata(SIGN_IN_LIMITED, true), TooManyRequests());

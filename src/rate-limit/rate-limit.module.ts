@@ -1,0 +1,71 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { hours, minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import type { Env } from '../config/env.schema';
+import { isAuthLimited, isSignInLimited } from './rate-limit.decorators';
+import {
+  ResettableMemoryStorage,
+  ResettableRedisStorage,
+  type ResettableStorage,
+} from './resettable-storage';
+import {
+  normaliseLogin,
+  RATE_LIMIT_STORAGE,
+  SIGN_IN_ACCOUNT_THROTTLER,
+  SignInLimits,
+  signInAccountKey,
+} from './sign-in-limits';
+
+/** The username or email a sign-in names: the JSON body's, or the form's for the password grant. */
+const loginOf = (request: { body?: unknown }): string | undefined => {
+  const { username } = (request.body ?? {}) as { username?: unknown };
+  return typeof username === 'string' && username.trim() !== '' ? normaliseLogin(username) : undefined;
+};
+
+@Module({
+  providers: [
+    {
+      // Its own shutdown hooks disconnect Redis or clear the in-memory timers.
+      provide: RATE_LIMIT_STORAGE,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>): ResettableStorage => {
+        const redisUrl = config.get('REDIS_URL', { infer: true });
+        return redisUrl ? new ResettableRedisStorage(redisUrl) : new ResettableMemoryStorage();
+      },
+    },
+    SignInLimits,
+  ],
+  exports: [RATE_LIMIT_STORAGE, SignInLimits],
+})
+export class RateLimitStorageModule {}
+
+/**
+ * Three limits, counted in memory or, with REDIS_URL, in Redis shared by every instance: requests per address to
+ * any route; requests per address to the authentication endpoints; and sign-ins naming one account, from
+ * anywhere, so that neither one address guessing many accounts nor many addresses guessing one get far.
+ */
+export const RateLimitModule = ThrottlerModule.forRootAsync({
+  imports: [RateLimitStorageModule],
+  inject: [ConfigService, RATE_LIMIT_STORAGE],
+  useFactory: (config: ConfigService<Env, true>, storage: ThrottlerStorage) => ({
+    storage,
+    setHeaders: false,
+    throttlers: [
+      { name: 'global', ttl: minutes(1), limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) },
+      {
+        name: 'auth',
+        ttl: minutes(1),
+        limit: config.get('AUTH_RATE_LIMIT_PER_MINUTE', { infer: true }),
+        skipIf: (context) => !isAuthLimited(context),
+      },
+      {
+        name: SIGN_IN_ACCOUNT_THROTTLER,
+        ttl: hours(1),
+        limit: config.get('SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR', { infer: true }),
+        skipIf: (context) => !isSignInLimited(context) || !loginOf(context.switchToHttp().getRequest()),
+        getTracker: (request) => loginOf(request) ?? '',
+        generateKey: (_context, login) => signInAccountKey(login),
+      },
+    ],
+  }),
+});

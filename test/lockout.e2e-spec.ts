@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FakeClock } from './support/fake-clock';
+import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+// Three failures lock an account for 60 s, then 120 s, then 240 s at most; the clock is moved, never waited for.
+describe('account lockout', () => {
+  let app: NestFastifyApplication;
+  const clock = new FakeClock();
+
+  beforeAll(async () => {
+    app = await createTestApp(
+      {
+        LOCKOUT_THRESHOLD: '3',
+        LOCKOUT_BASE_SECONDS: '60',
+        LOCKOUT_MAX_SECONDS: '240',
+        SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '20',
+      },
+      { clock },
+    );
+  });
+  afterAll(() => closeTestApp(app));
+
+  const login = (user: TestUser, password: string) =>
+    http(app).post('/auth/login').send({ username: user.username, password });
+  const fail = (user: TestUser) => login(user, 'not the password');
+  const tooMany = { statusCode: 429, error: 'Too Many Requests', message: expect.any(String) };
+
+  it('locks after the third failure, refusing the right password too, with Retry-After', async () => {
+    const user = await createUser(app);
+    for (let attempt = 1; attempt <= 3; attempt++) expect((await fail(user)).status).toBe(401);
+
+    const right = await login(user, user.password);
+    const wrong = await fail(user);
+    for (const res of [right, wrong]) {
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('60');
+      expect(res.body).toEqual(tooMany);
+    }
+    expect(right.body).toEqual(wrong.body);
+
+    const token = await http(app)
+      .post('/auth/token')
+      .type('form')
+      .send({ grant_type: 'password', username: user.email, password: user.password });
+    expect(token.status).toBe(429);
+  });
+
+  it('doubles the window with each further failure, up to the cap, and a success resets it', async () => {
+    const user = await createUser(app);
+    for (let attempt = 1; attempt <= 3; attempt++) await fail(user);
+    const windows: string[] = [];
+    for (const wait of [60, 120, 240, 240]) {
+      clock.advance(wait);
+      expect((await fail(user)).status).toBe(401);
+      windows.push((await login(user, user.password)).headers['retry-after'] as string);
+    }
+    expect(windows).toEqual(['120', '240', '240', '240']);
+
+    clock.advance(240);
+    expect((await login(user, user.password)).status).toBe(200);
+    expect((await fail(user)).status).toBe(401);
+    expect((await login(user, user.password)).status).toBe(200);
+  });
+
+  it('counts only consecutive failures: a success in between starts again', async () => {
+    const user = await createUser(app);
+    await fail(user);
+    await fail(user);
+    await signIn(app, user);
+    await fail(user);
+    await fail(user);
+    expect((await login(user, user.password)).status).toBe(200);
+  });
+
+  describe('POST /admin/users/:id/unlock', () => {
+    it('lets the right password in at once, and is audited', async () => {
+      const user = await createUser(app);
+      for (let attempt = 1; attempt <= 3; attempt++) await fail(user);
+      expect((await login(user, user.password)).status).toBe(429);
+
+      const { accessToken } = await signInAsAdmin(app);
+      const res = await http(app)
+        .post(`/admin/users/${user.id}/unlock`)
+        .auth(accessToken, { type: 'bearer' });
+      expect(res.status).toBe(204);
+      expect((await login(user, user.password)).status).toBe(200);
+
+      const events = await http(app)
+        .get(`/admin/audit?userId=${user.id}`)
+        .auth(accessToken, { type: 'bearer' });
+      expect(events.body.items.map((event: { type: string }) => event.type)).toEqual(
+        expect.arrayContaining(['login.locked', 'user.unlocked', 'login.succeeded']),
+      );
+    });
+
+    it("also clears the account's sign-in limit", async () => {
+      const user = await createUser(app);
+      const { accessToken } = await signInAsAdmin(app);
+      // Every sign-in naming the account counts; successes in between keep the lockout out of the way.
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        statuses.push((await (attempt % 2 ? login(user, user.password) : fail(user))).status);
+      }
+      expect(statuses).not.toContain(429);
+      expect((await login(user, user.password)).status).toBe(429);
+      await http(app)
+        .post(`/admin/users/${user.id}/unlock`)
+        .auth(accessToken, { type: 'bearer' })
+        .expect(204);
+      expect((await login(user, user.password)).status).toBe(200);
+    });
+
+    it.each([
+      ['404 for an unknown user', () => randomUUID(), 404],
+      ['400 for a malformed id', () => 'nope', 400],
+    ])('answers %s', async (_case, id, status) => {
+      const { accessToken } = await signInAsAdmin(app);
+      expect(
+        (await http(app).post(`/admin/users/${id()}/unlock`).auth(accessToken, { type: 'bearer' })).status,
+      ).toBe(status);
+    });
+
+    it('is for admins only', async () => {
+      const user = await createUser(app);
+      const { accessToken } = await signIn(app, user);
+      expect(
+        (await http(app).post(`/admin/users/${user.id}/unlock`).auth(accessToken, { type: 'bearer' })).status,
+      ).toBe(403);
+    });
+  });
+});
