@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import type { FastifyReply } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
@@ -32,9 +33,39 @@ function trustedProxies(
   return (_address, hop) => hop < hops;
 }
 
-/** Everything main.ts and the e2e tests share: body parsers and limits, pipes, the error filter and Swagger. */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+/**
+ * Everything main.ts and the e2e tests share: security headers, CORS, body parsers and limits, pipes, the error
+ * filter and Swagger.
+ */
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
+  await app.register(helmet, {
+    // helmet's defaults, with what Swagger UI at /api needs: its inline styles and data: images. Requests are
+    // not upgraded to https, which would break the UI of a service run over plain http (locally, behind TLS).
+    contentSecurityPolicy: {
+      directives: {
+        upgradeInsecureRequests: null,
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  const corsOrigins = (config.get('CORS_ORIGINS', { infer: true }) ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (corsOrigins.length > 0) {
+    app.enableCors({
+      origin: corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+      maxAge: 600,
+    });
+  }
+
   const bodyLimit = config.get('BODY_LIMIT', { infer: true });
   // Per route, because the adapter's own limit is fixed before the configuration is read.
   app

@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
       abortOnError: false,
     },
   );
-  configureApp(app);
+  await configureApp(app);
   app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const host = config.get('HOST', { infer: true });

@@ -24,6 +24,19 @@ describe('operations', () => {
     );
   });
 
+  it('sends security headers, no X-Powered-By, and no CORS header when CORS_ORIGINS is empty', async () => {
+    const res = await http(app).get('/health').set('Origin', 'https://evil.example.com');
+    expect(res.headers).toEqual(
+      expect.objectContaining({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'content-security-policy': expect.stringContaining("script-src 'self'"),
+      }),
+    );
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('GET /api serves Swagger UI', async () => {
     const res = await http(app).get('/api').redirects(1);
     expect(res.status).toBe(200);

@@ -26,7 +26,7 @@ function startFakePwnedApi(): Promise<{
       ...(breached.startsWith(prefix) ? [`${breached.slice(5)}:42`] : []),
       `${'F'.repeat(35)}:3`,
     ].join('\r\n');
-    setTimeout(() => response.end(body), mode.value === 'slow' ? 3000 : 0);
+    setTimeout(() => response.end(body), mode.value === 'slow' ? 3000 : 0).unref();
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
