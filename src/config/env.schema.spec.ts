@@ -8,6 +8,7 @@ const DEFAULTS: Env = {
   PORT: 3000,
   BODY_LIMIT: 102_400,
   DATA_DIR: './data',
+  JWT_ALGORITHM: 'HS256',
   JWT_ISSUER: 'http://localhost:3000',
   JWT_AUDIENCE: 'nest-auth-service',
   JWT_CLIENT_ID: 'nest-auth-service-client',
@@ -77,6 +78,9 @@ describe('validateEnv', () => {
         'REDIS_URL',
         'TRUST_PROXY',
         'CORS_ORIGINS',
+        'JWT_PRIVATE_KEY_FILE',
+        'JWT_PREVIOUS_PUBLIC_KEY_FILE',
+        'INTROSPECTION_CLIENTS',
       ].sort(),
     );
     expect(validateEnv(example)).toEqual(DEFAULTS);

@@ -37,7 +37,16 @@ export const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
     DATA_DIR: z.string().min(1).default('./data'),
+    JWT_ALGORITHM: z
+      .enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' })
+      .default('HS256'),
     JWT_SECRET: z.string().optional(),
+    JWT_PRIVATE_KEY_FILE: z.string().optional(),
+    JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().optional(),
+    INTROSPECTION_CLIENTS: z
+      .string()
+      .regex(/^\s*[^:,\s]+:[^,\s]+(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/, 'must be id:secret pairs, comma-separated')
+      .optional(),
     JWT_ISSUER: z.string().min(1).default('http://localhost:3000'),
     JWT_AUDIENCE: z.string().min(1).default('nest-auth-service'),
     JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
@@ -89,7 +98,15 @@ export const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
-    if (!env.JWT_SECRET) {
+    if (env.JWT_ALGORITHM !== 'HS256') {
+      if (!env.JWT_PRIVATE_KEY_FILE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_PRIVATE_KEY_FILE'],
+          message: `is required in production with JWT_ALGORITHM=${env.JWT_ALGORITHM} (npm run keys:generate)`,
+        });
+      }
+    } else if (!env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
     } else if (Buffer.byteLength(env.JWT_SECRET, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
       ctx.addIssue({

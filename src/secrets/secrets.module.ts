@@ -11,7 +11,10 @@ import { loadSecrets, Secrets } from './secrets';
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>) =>
         loadSecrets({
+          JWT_ALGORITHM: config.get('JWT_ALGORITHM', { infer: true }),
           JWT_SECRET: config.get('JWT_SECRET', { infer: true }),
+          JWT_PRIVATE_KEY_FILE: config.get('JWT_PRIVATE_KEY_FILE', { infer: true }),
+          JWT_PREVIOUS_PUBLIC_KEY_FILE: config.get('JWT_PREVIOUS_PUBLIC_KEY_FILE', { infer: true }),
           DATA_DIR: config.get('DATA_DIR', { infer: true }),
         }),
     },

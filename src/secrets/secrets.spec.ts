@@ -6,8 +6,8 @@ import { loadSecrets, Secrets } from './secrets';
 
 /** What identifies a set of secrets: the key id and the raw key bytes. */
 const material = (secrets: Secrets) => ({
-  jwtKeyId: secrets.jwtKeyId,
-  jwtKey: secrets.jwtKey.export().toString('base64'),
+  kid: secrets.kid,
+  jwtKey: secrets.signingKey.export().toString('base64'),
   refreshTokenKey: secrets.refreshTokenKey.export().toString('base64'),
 });
 
@@ -20,21 +20,21 @@ describe('Secrets.fromSecret', () => {
 
   it('signs with the secret itself and names it with a 16-character id that does not reveal it', () => {
     const secrets = Secrets.fromSecret(secret);
-    expect(secrets.jwtKey.export()).toEqual(secret);
-    expect(secrets.jwtKeyId).toMatch(/^[A-Za-z0-9_-]{16}$/);
-    expect(secret.toString('base64url')).not.toContain(secrets.jwtKeyId);
+    expect(secrets.signingKey.export()).toEqual(secret);
+    expect(secrets.kid).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(secret.toString('base64url')).not.toContain(secrets.kid);
   });
 
   it('derives a 256-bit refresh token key apart from the signing key', () => {
     const secrets = Secrets.fromSecret(secret);
     expect(secrets.refreshTokenKey.symmetricKeySize).toBe(32);
-    expect(secrets.refreshTokenKey.equals(secrets.jwtKey)).toBe(false);
+    expect(secrets.refreshTokenKey.equals(secrets.signingKey)).toBe(false);
   });
 
   it('derives another key id and keys from another secret', () => {
     const one = material(Secrets.fromSecret(secret));
     const other = material(Secrets.fromSecret(Buffer.from('another-secret-that-is-at-least-32-bytes')));
-    expect(other.jwtKeyId).not.toBe(one.jwtKeyId);
+    expect(other.kid).not.toBe(one.kid);
     expect(other.refreshTokenKey).not.toBe(one.refreshTokenKey);
   });
 });
@@ -54,22 +54,22 @@ describe('loadSecrets', () => {
 
   it('uses JWT_SECRET when it is set, and writes nothing', async () => {
     const secret = 'a-production-secret-of-at-least-32-bytes';
-    const secrets = await loadSecrets({ JWT_SECRET: secret, DATA_DIR: dir });
+    const secrets = await loadSecrets({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret, DATA_DIR: dir });
     expect(material(secrets)).toEqual(material(Secrets.fromSecret(Buffer.from(secret, 'utf8'))));
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('holds a new random secret in memory each time when DATA_DIR is :memory:', async () => {
-    const first = await loadSecrets({ DATA_DIR: ':memory:' });
-    const second = await loadSecrets({ DATA_DIR: ':memory:' });
-    expect(second.jwtKeyId).not.toBe(first.jwtKeyId);
-    expect(second.jwtKey.equals(first.jwtKey)).toBe(false);
-    expect(first.jwtKey.symmetricKeySize).toBe(48);
+    const first = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: ':memory:' });
+    const second = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: ':memory:' });
+    expect(second.kid).not.toBe(first.kid);
+    expect(second.signingKey.equals(first.signingKey)).toBe(false);
+    expect(first.signingKey.symmetricKeySize).toBe(48);
   });
 
   it('generates a secret into DATA_DIR, readable by its owner only, on first start', async () => {
     const dataDir = join(dir, 'data');
-    const secrets = await loadSecrets({ DATA_DIR: dataDir });
+    const secrets = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dataDir });
 
     const path = join(dataDir, 'jwt-secret');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -80,15 +80,15 @@ describe('loadSecrets', () => {
 
   it('gives the same keys to two loads racing on a fresh DATA_DIR', async () => {
     const [first, second] = await Promise.all([
-      loadSecrets({ DATA_DIR: dir }),
-      loadSecrets({ DATA_DIR: dir }),
+      loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir }),
+      loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir }),
     ]);
     expect(material(second)).toEqual(material(first));
   });
 
   it('gives the same keys on the next start, so tokens survive a restart', async () => {
-    const first = await loadSecrets({ DATA_DIR: dir });
-    const second = await loadSecrets({ DATA_DIR: dir });
+    const first = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir });
+    const second = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir });
     expect(material(second)).toEqual(material(first));
     expect(await readdir(dir)).toEqual(['jwt-secret']);
   });

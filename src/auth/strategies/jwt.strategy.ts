@@ -7,7 +7,7 @@ import type { Env } from '../../config/env.schema';
 import { Secrets } from '../../secrets/secrets';
 import type { AuthUser } from '../../users/user';
 import { UsersService } from '../../users/users.service';
-import { isAccessTokenHeader, subjectOf } from '../access-token';
+import { isAccessTokenHeader, keyIdOf, subjectOf } from '../access-token';
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -18,9 +18,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      // jsonwebtoken takes a KeyObject (and derives nothing per call); the typings only know strings and Buffers.
-      secretOrKey: secrets.jwtKey as unknown as Buffer,
-      algorithms: ['HS256'],
+      // The key named by the token's kid: the current one, or the previous during a rotation. jsonwebtoken takes a
+      // KeyObject (and derives nothing per call); the typings only know strings and Buffers.
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawToken: string,
+        done: (error: Error | null, key?: Buffer) => void,
+      ) => {
+        const key = secrets.verificationKey(keyIdOf(rawToken));
+        if (key) done(null, key as unknown as Buffer);
+        else done(new Error('unknown kid'));
+      },
+      // Pinned: a token asking for another algorithm (HS256 with the public key as secret, none) is refused.
+      algorithms: [secrets.algorithm],
       issuer: config.get('JWT_ISSUER', { infer: true }),
       audience: config.get('JWT_AUDIENCE', { infer: true }),
       // The whole token, so that validate() can check the header's typ.
