@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import helmet from '@fastify/helmet';
 import type { FastifyReply } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { BEARER_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
+import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation';
@@ -93,6 +93,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
         OAUTH2_SCHEME,
       )
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
+      .addBasicAuth(
+        { type: 'http', scheme: 'basic', description: 'A client of INTROSPECTION_CLIENTS' },
+        CLIENT_SCHEME,
+      )
       .build(),
   );
   SwaggerModule.setup('api', app, document, {

@@ -128,7 +128,7 @@ describe('auth', () => {
       expect(res.headers.pragma).toBe('no-cache');
 
       expect(decodeProtectedHeader(res.body.access_token)).toEqual({
-        alg: 'HS256',
+        alg: app.get(Secrets).algorithm,
         typ: 'at+jwt',
         kid: expect.any(String),
       });

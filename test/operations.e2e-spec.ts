@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { DATABASE } from '../src/database/database';
+import { Secrets } from '../src/secrets/secrets';
 import { http } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -37,6 +38,17 @@ describe('operations', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('GET /.well-known/jwks.json answers 404 under HS256, never the secret (and the public keys otherwise)', async () => {
+    const res = await http(app).get('/.well-known/jwks.json');
+    if (app.get(Secrets).algorithm === 'HS256') {
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });
+    } else {
+      expect(res.status).toBe(200);
+      expect(res.body.keys).toHaveLength(1);
+    }
+  });
+
   it('GET /api serves Swagger UI', async () => {
     const res = await http(app).get('/api').redirects(1);
     expect(res.status).toBe(200);
@@ -60,6 +72,7 @@ describe('operations', () => {
       expect(document.components.securitySchemes).toEqual({
         oauth2: { type: 'oauth2', flows: { password: { tokenUrl: '/auth/token', scopes: {} } } },
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        client: { type: 'http', scheme: 'basic', description: expect.any(String) },
       });
     });
 
@@ -82,6 +95,10 @@ describe('operations', () => {
       ['patch', '/admin/users/{id}', ['200', '400', '401', '403', '404', '409']],
       ['delete', '/admin/users/{id}', ['204', '400', '401', '403', '404', '409']],
       ['get', '/admin/audit', ['200', '400', '401', '403']],
+      ['post', '/admin/users/{id}/unlock', ['204', '400', '401', '403', '404']],
+      ['post', '/auth/introspect', ['200', '401']],
+      ['post', '/auth/revoke', ['200', '401']],
+      ['get', '/.well-known/jwks.json', ['200', '404']],
       ['get', '/health', ['200', '503']],
     ];
 

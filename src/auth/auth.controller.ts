@@ -1,6 +1,7 @@
-import { applyDecorators, Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Req, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBasicAuth,
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
@@ -14,13 +15,17 @@ import {
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
 import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
+import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
 import { AuthRateLimit, SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { RegisterDto } from '../users/dto/register.dto';
 import { toUserDto, UserDto } from '../users/dto/user.dto';
 import type { AuthUser, User } from '../users/user';
 import { UsersService } from '../users/users.service';
-import { AuthService } from './auth.service';
+import { AuthService, type Introspection } from './auth.service';
+import { CLIENT_SCHEME } from './decorators/api-signed-in.decorator';
+import { IntrospectionDto, TokenFormDto } from './dto/introspection.dto';
+import { ClientCredentialsGuard } from './guards/client-credentials.guard';
 import { ApiSignedIn } from './decorators/api-signed-in.decorator';
 import { Client } from './decorators/client-info.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -116,4 +121,52 @@ export class AuthController {
   async logoutAll(@CurrentUser() me: AuthUser, @Client() client: ClientInfo): Promise<void> {
     await this.auth.signOutEverywhere(me, client);
   }
+
+  @Public()
+  @FormEncoded()
+  @UseGuards(ClientCredentialsGuard)
+  @Post('introspect')
+  @HttpCode(200)
+  @NoStore()
+  @ApiBasicAuth(CLIENT_SCHEME)
+  @ApiOperation({
+    summary: 'RFC 7662: is this access token active now? For resource servers in INTROSPECTION_CLIENTS',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenFormDto })
+  @ApiOkResponse({ type: IntrospectionDto })
+  @ApiUnauthorizedResponse({ description: 'Bad client credentials', type: ErrorDto })
+  introspect(@Body() form: Record<string, unknown>): Promise<Introspection> {
+    return this.auth.introspect(tokenOf(form));
+  }
+
+  @Public()
+  @FormEncoded()
+  @UseGuards(ClientCredentialsGuard)
+  @Post('revoke')
+  @HttpCode(200)
+  @ApiBasicAuth(CLIENT_SCHEME)
+  @ApiOperation({
+    summary: 'RFC 7009: end the session of a refresh (or access) token; 200 whether or not it was known',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenFormDto })
+  @ApiOkResponse({ description: 'Revoked, or never known' })
+  @ApiUnauthorizedResponse({ description: 'Bad client credentials', type: ErrorDto })
+  async revoke(
+    @Body() form: Record<string, unknown>,
+    @Req() request: { client: string },
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    await this.auth.revoke(tokenOf(form), request.client, client);
+  }
+}
+
+/** The `token` parameter of an introspection or revocation form; a missing one is an RFC 6749 invalid_request. */
+function tokenOf(form: Record<string, unknown> | undefined): string {
+  const token = form?.token;
+  if (typeof token !== 'string' || token === '' || token.length > 8192) {
+    throw new OAuthError('invalid_request', 'token is required, once');
+  }
+  return token;
 }

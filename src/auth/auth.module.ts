@@ -8,6 +8,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { JwksController } from './jwks.controller';
 import { jwtOptions } from './jwt-options';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
@@ -21,7 +22,7 @@ import { TokensService } from './tokens.service';
     PassportModule,
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, JwksController],
   providers: [AuthService, TokensService, LocalStrategy, JwtStrategy],
 })
 export class AuthModule {}

@@ -10,6 +10,21 @@ import type { TokenPairDto } from './dto/token-pair.dto';
 import type { TokenRequest } from './token-request';
 import { TokensService } from './tokens.service';
 
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      sub: string;
+      sid: string;
+      roles: string[];
+      exp: unknown;
+      iat: unknown;
+      iss: unknown;
+      aud: unknown;
+      jti: unknown;
+      token_type: 'access_token';
+    };
+
 const WRONG_CREDENTIALS = 'Invalid username or password';
 const DISABLED = 'This account is disabled';
 const INVALID_REFRESH_TOKEN = 'Invalid, expired or revoked refresh token';
@@ -77,6 +92,52 @@ export class AuthService {
   async signOutEverywhere(me: AuthUser, client: ClientInfo): Promise<void> {
     await this.sessions.endAllOf(me.id);
     await this.audit.record({ type: 'logout.all', userId: me.id, actorId: me.id, client });
+  }
+
+  /**
+   * RFC 7662: whether an access token is one of ours, unexpired, and its session live and user enabled now;
+   * roles as they are now. Anything else, refresh tokens included, is inactive.
+   */
+  async introspect(token: string): Promise<Introspection> {
+    const verified = await this.tokens.verify(token);
+    const user = verified && (await this.users.findSignedIn(verified.userId, verified.sessionId));
+    if (!verified || !user) return { active: false };
+    const { exp, iat, iss, aud, jti } = verified.claims;
+    return {
+      active: true,
+      sub: user.id,
+      sid: user.sessionId,
+      roles: user.roles,
+      exp,
+      iat,
+      iss,
+      aud,
+      jti,
+      token_type: 'access_token',
+    };
+  }
+
+  /**
+   * RFC 7009: ends the session of a refresh token, or of an access token (§2.1 allows it). Unknown tokens are
+   * not an error, so the answer tells a caller nothing about a token it does not hold.
+   */
+  async revoke(token: string, clientId: string, client: ClientInfo): Promise<void> {
+    let session: { id: string; userId: string } | undefined = await this.sessions.endByRefreshToken(token);
+    if (!session) {
+      const verified = await this.tokens.verify(token);
+      if (verified && (await this.users.findSignedIn(verified.userId, verified.sessionId))) {
+        await this.sessions.end(verified.sessionId);
+        session = { id: verified.sessionId, userId: verified.userId };
+      }
+    }
+    if (session) {
+      await this.audit.record({
+        type: 'logout',
+        userId: session.userId,
+        client,
+        details: { sessionId: session.id, revokedBy: clientId },
+      });
+    }
   }
 
   private async checkCredentials(

@@ -32,7 +32,7 @@ function buildService(): { service: TokensService; secrets: Secrets } {
   Object.assign(config, { skipProcessEnv: true });
   const secrets = Secrets.fromSecret(Buffer.from(JWT_SECRET, 'utf8'));
   const jwt = new JwtService(jwtOptions(config, secrets));
-  return { service: new TokensService(jwt, config), secrets };
+  return { service: new TokensService(jwt, secrets, config), secrets };
 }
 
 const verify = (token: string) =>

@@ -4,7 +4,8 @@ import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { Env } from '../config/env.schema';
 import type { Role } from '../database/schema';
-import type { AccessTokenClaims } from './access-token';
+import { Secrets } from '../secrets/secrets';
+import { type AccessTokenClaims, isAccessTokenHeader, keyIdOf, subjectOf } from './access-token';
 import type { TokenPairDto } from './dto/token-pair.dto';
 
 @Injectable()
@@ -12,11 +13,16 @@ export class TokensService {
   private readonly accessTtlSeconds: number;
   private readonly refreshTtlSeconds: number;
   private readonly clientId: string;
+  private readonly issuer: string;
+  private readonly audience: string;
 
   constructor(
     private readonly jwt: JwtService,
+    private readonly secrets: Secrets,
     config: ConfigService<Env, true>,
   ) {
+    this.issuer = config.get('JWT_ISSUER', { infer: true });
+    this.audience = config.get('JWT_AUDIENCE', { infer: true });
     this.accessTtlSeconds = config.get('ACCESS_TOKEN_TTL', { infer: true });
     this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
     this.clientId = config.get('JWT_CLIENT_ID', { infer: true });
@@ -43,4 +49,36 @@ export class TokensService {
       refresh_expires_in: this.refreshTtlSeconds,
     };
   }
+
+  /**
+   * The claims of one of our access tokens, checked as JwtStrategy checks them (key by kid, pinned algorithm,
+   * exp, iss, aud, typ); undefined for anything else. Whether its session is live is the caller's question.
+   */
+  async verify(token: string): Promise<VerifiedAccessToken | undefined> {
+    const key = this.secrets.verificationKey(keyIdOf(token));
+    if (!key) return undefined;
+    try {
+      const { header, payload } = await this.jwt.verifyAsync<{
+        header: { typ?: unknown };
+        payload: Record<string, unknown>;
+      }>(token, {
+        // jsonwebtoken takes a KeyObject; the typings only know strings and Buffers.
+        secret: key as unknown as Buffer,
+        algorithms: [this.secrets.algorithm],
+        issuer: this.issuer,
+        audience: this.audience,
+        complete: true,
+      });
+      const subject = isAccessTokenHeader(header) ? subjectOf(payload) : undefined;
+      return subject && { ...subject, claims: payload };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export interface VerifiedAccessToken {
+  userId: string;
+  sessionId: string;
+  claims: Record<string, unknown>;
 }

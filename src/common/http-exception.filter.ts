@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientAuthenticationException } from './client-authentication.exception';
 import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';
 import { TooManyRequestsException } from './too-many-requests.exception';
@@ -42,7 +43,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (body.statusCode === 401) {
       // RFC 6750 §3: invalid_token only when an access token was presented and refused.
       const challenge =
-        exception instanceof InvalidTokenException ? 'Bearer error="invalid_token"' : 'Bearer';
+        exception instanceof ClientAuthenticationException
+          ? 'Basic realm="clients"'
+          : exception instanceof InvalidTokenException
+            ? 'Bearer error="invalid_token"'
+            : 'Bearer';
       void reply.header('www-authenticate', challenge);
     }
     void reply.status(body.statusCode).send(body);

@@ -130,6 +130,21 @@ export class SessionsRepository {
     return ended.length > 0;
   }
 
+  /** Ends the live session that issued this refresh token (current or already rotated); undefined if none. */
+  async revokeByTokenHash(tokenHash: string): Promise<Session | undefined> {
+    const [ended] = await this.db
+      .update(sessions)
+      .set({ revokedAt: sql`now()` })
+      .where(
+        and(
+          sql`${sessions.id} = (select ${refreshTokens.sessionId} from ${refreshTokens} where ${refreshTokens.tokenHash} = ${tokenHash})`,
+          isLive,
+        ),
+      )
+      .returning(sessionColumns);
+    return ended;
+  }
+
   async revokeAllOfUser(userId: string, exceptSessionId?: string): Promise<number> {
     const ended = await this.db
       .update(sessions)

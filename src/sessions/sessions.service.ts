@@ -72,6 +72,12 @@ export class SessionsService {
     return { outcome: 'reuse-detected', session: spentSession };
   }
 
+  /** Ends the session a refresh token belongs to (RFC 7009); undefined when it names no live session. */
+  async endByRefreshToken(refreshToken: string): Promise<Session | undefined> {
+    if (!RefreshTokens.isWellFormed(refreshToken)) return undefined;
+    return this.sessions.revokeByTokenHash(RefreshTokens.hash(refreshToken));
+  }
+
   async end(sessionId: string): Promise<void> {
     await this.sessions.revoke(sessionId);
   }

@@ -4,6 +4,7 @@ import { ErrorDto } from '../../common/error.dto';
 
 export const BEARER_SCHEME = 'bearer';
 export const OAUTH2_SCHEME = 'oauth2';
+export const CLIENT_SCHEME = 'client';
 
 /** Documents that a route takes an access token (by either Swagger scheme) and answers 401 without one. */
 export const ApiSignedIn = () =>
