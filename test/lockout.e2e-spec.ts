@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { eq } from 'drizzle-orm';
+import { DATABASE, type Database } from '../src/database/database';
+import { users } from '../src/database/schema';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -62,6 +65,41 @@ describe('account lockout', () => {
     expect((await login(user, user.password)).status).toBe(200);
     expect((await fail(user)).status).toBe(401);
     expect((await login(user, user.password)).status).toBe(200);
+  });
+
+  it('checks no more than the threshold of guesses sent at the same moment', async () => {
+    const user = await createUser(app);
+    const guesses = Array.from({ length: 12 }, (_, index) =>
+      index === 11 ? login(user, user.password) : login(user, `wrong guess ${index}`),
+    );
+    const statuses = (await Promise.all(guesses)).map((res) => res.status);
+    // At most three attempts were checked (the lock comes with the third); the rest were refused unchecked.
+    expect(statuses.filter((status) => status !== 429).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('keeps locking, without a 500, after a very long siege', async () => {
+    const user = await createUser(app);
+    await app.get<Database>(DATABASE).update(users).set({ failedSignIns: 5000 }).where(eq(users.id, user.id));
+    expect((await fail(user)).status).toBe(401);
+    const locked = await login(user, user.password);
+    expect(locked.status).toBe(429);
+    expect(locked.headers['retry-after']).toBe('240');
+  });
+
+  it('counts a wrong currentPassword of a signed-in session against the same lock', async () => {
+    const user = await createUser(app);
+    const { accessToken } = await signIn(app, user);
+    const change = (currentPassword: string) =>
+      http(app)
+        .post('/users/me/password')
+        .auth(accessToken, { type: 'bearer' })
+        .send({ currentPassword, newPassword: 'violet kettle paper moon' });
+    for (let attempt = 1; attempt <= 3; attempt++)
+      expect((await change('not the password')).status).toBe(403);
+    const refused = await change(user.password);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('60');
   });
 
   it('counts only consecutive failures: a success in between starts again', async () => {

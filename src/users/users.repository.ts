@@ -78,30 +78,39 @@ export class UsersRepository {
   }
 
   /**
-   * Counts a failed sign-in in one statement (concurrent failures all count) and, from the `threshold`-th on,
-   * locks the account until `now` plus a window that doubles with each further failure, up to `maxSeconds`.
+   * Counts a password attempt as failed before it is checked, in one statement, and locks the account when the
+   * count reaches `threshold`: so concurrent guesses cannot all be checked before the lock (a success undoes it
+   * with clearFailedSignIns). The lock lasts `baseSeconds`, doubling with each further failure up to
+   * `maxSeconds`. `claimed: false` when the account is locked at `now`: the attempt must not count.
    */
-  async recordFailedSignIn(
+  async claimPasswordAttempt(
     id: string,
     now: Date,
     lockout: LockoutPolicy,
-  ): Promise<{ failedSignIns: number; lockedUntil: Date | null }> {
+  ): Promise<{ claimed: boolean; lockedUntil: Date | null }> {
     const failures = sql`${users.failedSignIns} + 1`;
-    const windowSeconds = sql`least(${lockout.maxSeconds}::float8, ${lockout.baseSeconds}::float8 * power(2, ${failures} - ${lockout.threshold}))`;
+    // The exponent is capped so that a long siege cannot overflow float8 (a 500) and end the lockout.
+    const windowSeconds = sql`least(${lockout.maxSeconds}::float8,
+      ${lockout.baseSeconds}::float8 * power(2, least(${failures} - ${lockout.threshold}, 40)))`;
+    const at = sql`${now.toISOString()}::timestamptz`;
     const [row] = await this.db
       .update(users)
       .set({
         failedSignIns: failures,
         lockedUntil: sql`case when ${failures} >= ${lockout.threshold}
-          then ${now.toISOString()}::timestamptz + make_interval(secs => ${windowSeconds})
-          else ${users.lockedUntil} end`,
+          then ${at} + make_interval(secs => ${windowSeconds}) else ${users.lockedUntil} end`,
       })
-      .where(eq(users.id, id))
-      .returning({ failedSignIns: users.failedSignIns, lockedUntil: users.lockedUntil });
-    return row ?? { failedSignIns: 0, lockedUntil: null };
+      .where(and(eq(users.id, id), or(isNull(users.lockedUntil), sql`${users.lockedUntil} <= ${at}`)))
+      .returning({ lockedUntil: users.lockedUntil });
+    if (row) return { claimed: true, lockedUntil: row.lockedUntil };
+    const [locked] = await this.db
+      .select({ lockedUntil: users.lockedUntil })
+      .from(users)
+      .where(eq(users.id, id));
+    return { claimed: false, lockedUntil: locked?.lockedUntil ?? null };
   }
 
-  /** Forgets failed sign-ins and any lock; false when there is no such user. */
+  /** Forgets failed sign-ins and any lock; undefined when there is no such user. */
   async clearFailedSignIns(id: string): Promise<User | undefined> {
     const [user] = await this.db
       .update(users)

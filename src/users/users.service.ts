@@ -9,6 +9,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Actor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Page } from '../common/pagination';
 import { SignInLimits } from '../rate-limit/sign-in-limits';
 import type { Env } from '../config/env.schema';
@@ -21,6 +22,7 @@ import { PasswordPolicy } from '../passwords/password-policy';
 import type { AuthUser, Role, User } from './user';
 import {
   type GuardedResult,
+  type Credentials,
   type LockoutPolicy,
   type UserChanges,
   UsersRepository,
@@ -103,23 +105,15 @@ export class UsersService {
    */
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
-    const matches = await this.passwords.verify(password, found?.passwordHash);
-    const now = this.clock.now();
-    // A locked account is refused whatever the password, after the same comparison, so nothing tells if it was right.
-    if (found?.lockedUntil && found.lockedUntil > now) {
-      const retryAfterSeconds = Math.ceil((found.lockedUntil.getTime() - now.getTime()) / 1000);
-      return { outcome: 'locked', userId: found.user.id, retryAfterSeconds };
+    if (!found) {
+      await this.passwords.verify(password, undefined);
+      return { outcome: 'wrong' };
     }
-    if (!found) return { outcome: 'wrong' };
-    if (!matches) {
-      const { lockedUntil } = await this.users.recordFailedSignIn(found.user.id, now, this.lockout);
-      return {
-        outcome: 'wrong',
-        userId: found.user.id,
-        lockedUntil: lockedUntil && lockedUntil > now ? lockedUntil : undefined,
-      };
-    }
-    if (found.failedSignIns > 0) await this.users.clearFailedSignIns(found.user.id);
+    const attempt = await this.attemptPassword(found, password);
+    if (attempt.outcome === 'locked')
+      return { outcome: 'locked', userId: found.user.id, retryAfterSeconds: attempt.retryAfterSeconds };
+    if (attempt.outcome === 'wrong')
+      return { outcome: 'wrong', userId: found.user.id, lockedUntil: attempt.lockedUntil };
     if (this.passwords.needsRehash(found.passwordHash)) {
       await this.users.upgradePasswordHash(
         found.user.id,
@@ -149,7 +143,7 @@ export class UsersService {
     if (email !== undefined && currentPassword === undefined) {
       throw new BadRequestException('currentPassword is required to change the email');
     }
-    if (currentPassword !== undefined) await this.confirmPassword(me.id, currentPassword);
+    if (currentPassword !== undefined) await this.confirmPassword(me, currentPassword, client);
     const changes = { email, fullName };
     const user = await this.guardConflicts(() => this.users.update(me.id, changes));
     if (!user) throw new NotFoundException(USER_NOT_FOUND);
@@ -170,7 +164,7 @@ export class UsersService {
     newPassword: string,
     client: ClientInfo,
   ): Promise<void> {
-    await this.confirmPassword(me.id, currentPassword);
+    await this.confirmPassword(me, currentPassword, client);
     await this.enforcePolicy(newPassword, await this.get(me.id));
     await this.users.updatePasswordHash(me.id, await this.passwords.hash(newPassword));
     await this.sessions.endAllOf(me.id, { except: me.sessionId });
@@ -268,9 +262,63 @@ export class UsersService {
     if (problem) throw new BadRequestException([problem]);
   }
 
-  private async confirmPassword(userId: string, password: string): Promise<void> {
-    const hash = await this.users.findPasswordHash(userId);
-    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException(WRONG_PASSWORD);
+  /**
+   * A re-entered password (currentPassword) counts against the same lockout as sign-in, so a stolen session
+   * cannot guess it freely: 403 when wrong, 429 while locked.
+   */
+  private async confirmPassword(
+    me: { id: string; username: string },
+    password: string,
+    client: ClientInfo,
+  ): Promise<void> {
+    const found = await this.users.findCredentials(me.username);
+    if (!found || found.user.id !== me.id) throw new NotFoundException(USER_NOT_FOUND);
+    const attempt = await this.attemptPassword(found, password);
+    if (attempt.outcome === 'valid') return;
+    await this.audit.record({
+      type: 'login.failed',
+      userId: me.id,
+      actorId: me.id,
+      client,
+      details: { reason: attempt.outcome === 'locked' ? 'locked' : 'wrong current password' },
+    });
+    if (attempt.outcome === 'locked') throw new TooManyRequestsException(attempt.retryAfterSeconds);
+    if (attempt.lockedUntil) {
+      await this.audit.record({
+        type: 'login.locked',
+        userId: me.id,
+        client,
+        details: { lockedUntil: attempt.lockedUntil.toISOString() },
+      });
+    }
+    throw new ForbiddenException(WRONG_PASSWORD);
+  }
+
+  /** One password attempt on an account: claimed against the lockout first, then compared. */
+  private async attemptPassword(
+    found: Credentials,
+    password: string,
+  ): Promise<
+    | { outcome: 'valid' }
+    | { outcome: 'wrong'; lockedUntil?: Date }
+    | { outcome: 'locked'; retryAfterSeconds: number }
+  > {
+    const now = this.clock.now();
+    const claim = await this.users.claimPasswordAttempt(found.user.id, now, this.lockout);
+    // Compared even when locked, so that the time taken tells nothing; the answer is the lock either way.
+    const matches = await this.passwords.verify(password, found.passwordHash);
+    if (!claim.claimed) {
+      const remainingMs = (claim.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
+      return { outcome: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
+    }
+    if (matches) {
+      await this.users.clearFailedSignIns(found.user.id);
+      return { outcome: 'valid' };
+    }
+    return {
+      outcome: 'wrong',
+      lockedUntil: claim.lockedUntil && claim.lockedUntil > now ? claim.lockedUntil : undefined,
+    };
   }
 
   private async guardConflicts<T>(write: () => Promise<T>): Promise<T> {
