@@ -55,6 +55,8 @@ describe('logs', () => {
 
     expect(output).toContain('Refresh token reuse detected');
     expect(output).toContain('Unhandled error on POST /auth/login');
+    // Security events as plain JSON lines, one per event, for log pipelines.
+    expect(output).toMatch(/^\{"time":"[^"]+","audit":"login.succeeded","userId":"[0-9a-f-]{36}"/m);
     for (const secret of secrets) expect(output).not.toContain(secret);
   });
 });

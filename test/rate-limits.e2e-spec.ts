@@ -56,6 +56,20 @@ describe('rate limits', () => {
     expect((await login(address(30), named('someone.else'))).status).toBe(401);
   });
 
+  it('gives /auth/login and /auth/token one budget per address', async () => {
+    for (let index = 0; index < 3; index++)
+      expect((await login(address(90), named(`door.${index}`))).status).toBe(401);
+    const token = (index: number) =>
+      http(app)
+        .post('/auth/token')
+        .set(from(address(90)))
+        .type('form')
+        .send({ grant_type: 'password', username: named(`door.t${index}`), password: 'not the password' });
+    expect((await token(0)).status).toBe(400);
+    expect((await token(1)).status).toBe(400);
+    expect((await token(2)).status).toBe(429);
+  });
+
   it('counts the OAuth 2.0 password grant against the same account limit', async () => {
     for (let index = 0; index < 6; index++) {
       const res = await http(app)

@@ -1,12 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination';
 import type { AuditEvent, SecurityEvent } from './audit-event';
 import { AuditRepository, type AuditSearch } from './audit.repository';
 
 @Injectable()
 export class AuditService {
-  private readonly logger = new Logger('Audit');
-
   constructor(private readonly events: AuditRepository) {}
 
   /** Stores the event and writes it as one JSON log line, for log pipelines that do not read the table. */
@@ -20,7 +18,17 @@ export class AuditService {
       details,
     };
     await this.events.insert(event);
-    this.logger.log(JSON.stringify({ event: type, userId, actorId, ip: event.ip, details }));
+    // One JSON line on stdout, apart from Nest's decorated log, so that log pipelines can parse it as it is.
+    process.stdout.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        audit: type,
+        userId,
+        actorId,
+        ip: event.ip,
+        details,
+      }) + '\n',
+    );
   }
 
   async search(query: AuditSearch): Promise<Page<AuditEvent>> {

@@ -129,6 +129,13 @@ describe('validateEnv', () => {
     ['PORT', 'http'],
     ['BODY_LIMIT', '1023'],
     ['DATABASE_URL', 'mysql://db/auth'],
+    ['TRUST_PROXY', '0.0.0.0/0'],
+    ['TRUST_PROXY', '::/0'],
+    ['TRUST_PROXY', '99'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', 'proxy.example.com'],
+    ['JWT_ALGORITHM', 'none'],
+    ['INTROSPECTION_CLIENTS', 'no-secret'],
     ['ACCESS_TOKEN_TTL', 'soon'],
     ['ACCESS_TOKEN_TTL', '0'],
     ['REFRESH_TOKEN_TTL', '1w'],
@@ -176,6 +183,13 @@ describe('validateEnv', () => {
       });
     });
   });
+
+  it.each(['127.0.0.1', '10.0.0.0/8, 192.168.1.1', 'loopback', '2', '2001:db8::/32'])(
+    'accepts TRUST_PROXY=%s',
+    (setting) => {
+      expect(validateEnv({ TRUST_PROXY: setting }).TRUST_PROXY).toBe(setting);
+    },
+  );
 
   it.each(['development', 'test'])('lets %s start without a JWT_SECRET', (nodeEnv) => {
     expect(validateEnv({ NODE_ENV: nodeEnv })).toEqual({ ...DEFAULTS, NODE_ENV: nodeEnv });

@@ -1,8 +1,24 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
 import { parseDurationSeconds } from './duration';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/** A hop count (1-9), or addresses, CIDRs and proxy-addr's names (loopback, linklocal, uniquelocal); never all. */
+function isTrustedProxySetting(value: string): boolean {
+  if (/^\s*[1-9]\s*$/.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const [address, bits, ...rest] = entry.trim().split('/');
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(address ?? '') && bits === undefined) return true;
+    const version = isIP(address ?? '');
+    if (version === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    const prefix = Number(bits);
+    // A prefix shorter than /8 (IPv4) or /16 (IPv6) trusts most of the internet.
+    return /^\d+$/.test(bits) && prefix >= (version === 4 ? 8 : 16) && prefix <= (version === 4 ? 32 : 128);
+  });
+}
 
 const duration = (fallback: string) =>
   z
@@ -66,14 +82,10 @@ export const envSchema = z
       .optional(),
     TRUST_PROXY: z
       .string()
-      .regex(
-        /^(\d{1,2}|[0-9A-Za-z.:/,\s-]+)$/,
-        'must be a hop count or a comma-separated list of proxy addresses',
-      )
-      .refine(
-        (value) => !/^(true|\*)$/i.test(value.trim()),
-        'must name the proxies; trusting every address would let clients choose theirs',
-      )
+      .refine(isTrustedProxySetting, {
+        message:
+          'must be a hop count from 1 to 9, or proxy addresses or CIDRs (comma-separated); trusting every address would let clients choose theirs',
+      })
       .optional(),
     RATE_LIMIT_PER_MINUTE: integer(600, 1, 1_000_000),
     AUTH_RATE_LIMIT_PER_MINUTE: integer(20, 1, 1_000_000),

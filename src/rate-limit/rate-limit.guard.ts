@@ -1,10 +1,31 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 
-/** The throttler, answering 429 with Retry-After in the contract's error shape. */
+/**
+ * The throttler, answering 429 with Retry-After in the contract's error shape. When its storage (Redis) fails,
+ * requests go through with a warning: the lockout, kept in the database, still guards every account.
+ */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly warnings = new Logger(RateLimitGuard.name);
+  private lastWarningAt = 0;
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await super.canActivate(context);
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      if (Date.now() - this.lastWarningAt > 10_000) {
+        this.lastWarningAt = Date.now();
+        this.warnings.warn(
+          `Rate limits are not applied: ${error instanceof Error ? error.message : 'storage error'}`,
+        );
+      }
+      return true;
+    }
+  }
+
   protected override throwThrottlingException(
     _context: ExecutionContext,
     limit: ThrottlerLimitDetail,

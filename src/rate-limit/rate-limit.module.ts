@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { hours, minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
@@ -16,6 +17,8 @@ import {
   signInAccountKey,
 } from './sign-in-limits';
 
+const hashedKey = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('base64url');
+
 /** The username or email a sign-in names: the JSON body's, or the form's for the password grant. */
 const loginOf = (request: { body?: unknown }): string | undefined => {
   const { username } = (request.body ?? {}) as { username?: unknown };
@@ -30,7 +33,14 @@ const loginOf = (request: { body?: unknown }): string | undefined => {
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>): ResettableStorage => {
         const redisUrl = config.get('REDIS_URL', { infer: true });
-        return redisUrl ? new ResettableRedisStorage(redisUrl) : new ResettableMemoryStorage();
+        // Fail fast when Redis is away (RateLimitGuard then lets requests through) rather than queue them.
+        return redisUrl
+          ? new ResettableRedisStorage(redisUrl, {
+              maxRetriesPerRequest: 1,
+              enableOfflineQueue: false,
+              connectTimeout: 2000,
+            })
+          : new ResettableMemoryStorage();
       },
     },
     SignInLimits,
@@ -51,12 +61,21 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
     storage,
     setHeaders: false,
     throttlers: [
-      { name: 'global', ttl: minutes(1), limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) },
+      {
+        name: 'global',
+        ttl: minutes(1),
+        limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }),
+        // Per address across all routes (the throttler's own key is per route).
+        generateKey: (_context, address, name) => hashedKey(name, address),
+      },
       {
         name: 'auth',
         ttl: minutes(1),
         limit: config.get('AUTH_RATE_LIMIT_PER_MINUTE', { infer: true }),
         skipIf: (context) => !isAuthLimited(context),
+        // /auth/login and /auth/token are one budget: two doors to the same sign-in.
+        generateKey: (context, address, name) =>
+          hashedKey(name, isSignInLimited(context) ? 'sign-in' : context.getHandler().name, address),
       },
       {
         name: SIGN_IN_ACCOUNT_THROTTLER,

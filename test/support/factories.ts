@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigService } from '@nestjs/config';
 import request from 'supertest';
 import { ADMIN } from './test-app';
 
@@ -46,7 +47,9 @@ export async function signIn(
   return { accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
 }
 
-export const signInAsAdmin = (app: NestFastifyApplication) => signIn(app, ADMIN);
+/** Signs in as the bootstrap admin of this app (its ADMIN_USERNAME may be its own). */
+export const signInAsAdmin = (app: NestFastifyApplication) =>
+  signIn(app, { ...ADMIN, username: app.get(ConfigService).get<string>('ADMIN_USERNAME') ?? ADMIN.username });
 
 /** A user holding the admin role, created by the bootstrap admin. */
 export async function createAdmin(app: NestFastifyApplication): Promise<TestUser & SignedIn> {

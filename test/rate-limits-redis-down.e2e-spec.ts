@@ -1,0 +1,20 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createUser, http, signIn } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+// Redis configured but not answering (nothing listens on port 1): the service stays up, without its limits.
+describe('rate limits when Redis is away', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+  afterAll(() => closeTestApp(app));
+
+  // A client that queued commands for Redis would stall each request for about a minute: past the test timeout.
+  it('answers instead of hanging or failing', async () => {
+    expect((await http(app).get('/health')).status).toBe(200);
+    const user = await createUser(app);
+    await signIn(app, user);
+  });
+});
