@@ -7,7 +7,9 @@ describe('rate limits without a trusted proxy', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3', LOCKOUT_THRESHOLD: '1000' });
+    // Counted in memory even when the suite runs with REDIS_URL: this file's low limit on the loopback address
+    // would otherwise refuse the sign-ins of every other file running at the same time.
+    app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3', LOCKOUT_THRESHOLD: '1000', REDIS_URL: '' });
   });
   afterAll(() => closeTestApp(app));
 
@@ -20,12 +22,6 @@ describe('rate limits without a trusted proxy', () => {
         .send({ username: `spoof.${index}`, password: 'not the password' });
       statuses.push(res.status);
     }
-    if (!process.env.REDIS_URL) expect(statuses).toEqual([401, 401, 401, 429, 429]);
-    // With Redis, other test files' sign-ins from this socket count too: the limit may come sooner.
-    const firstRefused = statuses.indexOf(429);
-    expect(firstRefused).toBeGreaterThanOrEqual(0);
-    expect(firstRefused).toBeLessThanOrEqual(3);
-    expect(statuses.slice(firstRefused)).toEqual(Array(statuses.length - firstRefused).fill(429));
-    expect(statuses.slice(0, firstRefused)).toEqual(Array(firstRefused).fill(401));
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
   });
 });
