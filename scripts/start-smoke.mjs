@@ -33,7 +33,10 @@ const deadline = Date.now() + 120_000;
 let healthy = false;
 while (!healthy && Date.now() < deadline) {
   if (child.exitCode !== null) fail(`npm start exited with ${child.exitCode}`);
-  healthy = await fetch(`${base}/health`).then((res) => res.status === 200, () => false);
+  healthy = await fetch(`${base}/health`).then(
+    (res) => res.status === 200,
+    () => false,
+  );
   if (!healthy) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 if (!healthy) fail('/health did not answer 200 within 120 s');
@@ -52,7 +55,9 @@ const me = await fetch(`${base}/users/me`, { headers: { authorization: `Bearer $
 const profile = await me.json();
 if (me.status !== 200 || !profile.roles?.includes('admin')) fail(`GET /users/me as admin: ${me.status}`);
 
-console.log(`npm start: /health answered 200 after ${secondsToHealthy.toFixed(1)} s; the printed admin password signs in`);
+console.log(
+  `npm start: /health answered 200 after ${secondsToHealthy.toFixed(1)} s; the printed admin password signs in`,
+);
 stop();
 
 // A bad environment stops the built service before it listens, naming the variable.
@@ -61,6 +66,8 @@ const refusals = [
   [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
   [{ NODE_ENV: 'production' }, 'JWT_SECRET: is required in production'],
   [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET: must be at least 32 bytes'],
+  [{ NODE_ENV: 'production', JWT_ALGORITHM: 'ES256' }, 'JWT_PRIVATE_KEY_FILE: is required in production'],
+  [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],
 ];
 for (const [variables, expected] of refusals) {
   const run = spawnSync('node', ['dist/main'], {
@@ -69,7 +76,9 @@ for (const [variables, expected] of refusals) {
     timeout: 30_000,
   });
   if (run.status === 0 || !`${run.stdout}${run.stderr}`.includes(expected)) {
-    console.error(`start smoke test failed: ${JSON.stringify(variables)} should stop the start naming "${expected}"`);
+    console.error(
+      `start smoke test failed: ${JSON.stringify(variables)} should stop the start naming "${expected}"`,
+    );
     console.error(run.stdout, run.stderr);
     process.exit(1);
   }

@@ -1,8 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { loadSecrets, Secrets } from './secrets';
+import { Secrets, checkKey, loadSecrets } from './secrets';
 
 /** What identifies a set of secrets: the key id and the raw key bytes. */
 const material = (secrets: Secrets) => ({
@@ -91,5 +92,42 @@ describe('loadSecrets', () => {
     const second = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir });
     expect(material(second)).toEqual(material(first));
     expect(await readdir(dir)).toEqual(['jwt-secret']);
+  });
+});
+
+describe('checkKey', () => {
+  const rsa = (modulusLength: number) => generateKeyPairSync('rsa', { modulusLength }).privateKey;
+  const ec = (namedCurve: string) => generateKeyPairSync('ec', { namedCurve }).privateKey;
+
+  it.each([
+    ['RS256', () => rsa(2048)],
+    ['ES256', () => ec('P-256')],
+  ] as const)('accepts a %s key that fits', (algorithm, key) => {
+    expect(() => checkKey(algorithm, key(), 'JWT_PRIVATE_KEY_FILE')).not.toThrow();
+  });
+
+  it.each([
+    [
+      'RS256',
+      () => rsa(1024),
+      /JWT_PRIVATE_KEY_FILE: RS256 needs an RSA key of at least 2048 bits, not 1024/,
+    ],
+    ['RS256', () => ec('P-256'), /JWT_PRIVATE_KEY_FILE: RS256 needs an RSA key, not ec/],
+    ['ES256', () => ec('P-384'), /JWT_PRIVATE_KEY_FILE: ES256 needs an EC key on P-256, not ec secp384r1/],
+    ['ES256', () => rsa(2048), /JWT_PRIVATE_KEY_FILE: ES256 needs an EC key on P-256, not rsa/],
+  ] as const)('refuses for %s a key that does not fit, naming the variable', (algorithm, key, message) => {
+    expect(() => checkKey(algorithm, key(), 'JWT_PRIVATE_KEY_FILE')).toThrow(message);
+  });
+});
+
+describe('loadSecrets with a key file', () => {
+  it('names the variable when the file cannot be read', async () => {
+    await expect(
+      loadSecrets({
+        JWT_ALGORITHM: 'ES256',
+        JWT_PRIVATE_KEY_FILE: '/nonexistent/key.pem',
+        DATA_DIR: ':memory:',
+      }),
+    ).rejects.toThrow(/JWT_PRIVATE_KEY_FILE: cannot read \/nonexistent\/key\.pem \(ENOENT\)/);
   });
 });
