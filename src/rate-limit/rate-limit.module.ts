@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { hours, minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import { hours, minutes, seconds, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Env } from '../config/env.schema';
 import { isAuthLimited, isSignInLimited } from './rate-limit.decorators';
 import {
@@ -81,6 +81,9 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
         name: SIGN_IN_ACCOUNT_THROTTLER,
         ttl: hours(1),
         limit: config.get('SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR', { infer: true }),
+        // Every request naming the account counts, the owner's too, so an exhausted budget blocks no longer than a
+        // lockout would (LOCKOUT_MAX_SECONDS), not the whole hour.
+        blockDuration: seconds(Math.min(3600, config.get('LOCKOUT_MAX_SECONDS', { infer: true }))),
         skipIf: (context) => !isSignInLimited(context) || !loginOf(context.switchToHttp().getRequest()),
         getTracker: (request) => loginOf(request) ?? '',
         generateKey: (_context, login) => signInAccountKey(login),
