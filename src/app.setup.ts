@@ -2,7 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import type { FastifyReply } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -79,7 +79,17 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 
-  const document = SwaggerModule.createDocument(
+  const document = openApiDocument(app);
+  SwaggerModule.setup('api', app, document, {
+    jsonDocumentUrl: 'api-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+  return app;
+}
+
+/** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */
+export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Auth service')
@@ -88,6 +98,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
           'Authorize with your username and password (OAuth 2.0 password flow), or paste an access token.',
       )
       .setVersion('1.0')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      .addServer('/', 'This service')
       .addOAuth2(
         { type: 'oauth2', flows: { password: { tokenUrl: '/auth/token', scopes: {} } } },
         OAUTH2_SCHEME,
@@ -99,9 +111,4 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
       )
       .build(),
   );
-  SwaggerModule.setup('api', app, document, {
-    jsonDocumentUrl: 'api-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
-  return app;
 }

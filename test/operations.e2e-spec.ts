@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
@@ -66,6 +68,21 @@ describe('operations', () => {
 
     beforeAll(async () => {
       document = (await http(app).get('/api-json').expect(200)).body;
+    });
+
+    it('is the one recorded in docs/openapi.json (run npm run docs:openapi after an API change)', () => {
+      const recorded: unknown = JSON.parse(
+        readFileSync(join(__dirname, '..', 'docs', 'openapi.json'), 'utf8'),
+      );
+      expect(document).toEqual(recorded);
+    });
+
+    it.each([
+      ['/auth/login', 'post'],
+      ['/auth/register', 'post'],
+      ['/health', 'get'],
+    ])('documents %s as open to anyone', (path, method) => {
+      expect(document.paths[path]![method]!.security).toEqual([{}]);
     });
 
     it('offers the OAuth 2.0 password flow against /auth/token, and a bearer scheme', () => {

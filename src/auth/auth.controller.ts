@@ -29,7 +29,7 @@ import { ClientCredentialsGuard } from './guards/client-credentials.guard';
 import { ApiSignedIn } from './decorators/api-signed-in.decorator';
 import { Client } from './decorators/client-info.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
-import { Public } from './decorators/public.decorator';
+import { Anonymous, Public } from './decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { TokenPairDto } from './dto/token-pair.dto';
@@ -48,7 +48,7 @@ export class AuthController {
     private readonly users: UsersService,
   ) {}
 
-  @Public()
+  @Anonymous()
   @AuthRateLimit()
   @Post('register')
   @ApiOperation({ summary: 'Create an account (role user)' })
@@ -60,7 +60,7 @@ export class AuthController {
     return toUserDto(await this.users.register(registration, client));
   }
 
-  @Public()
+  @Anonymous()
   @SignInRateLimit()
   @UseGuards(LocalAuthGuard)
   @Post('login')
@@ -76,7 +76,7 @@ export class AuthController {
     return this.auth.signIn(user, client);
   }
 
-  @Public()
+  @Anonymous()
   @SignInRateLimit()
   @FormEncoded()
   @Post('token')
@@ -91,7 +91,7 @@ export class AuthController {
     return this.auth.grant(parseTokenRequest(form), client);
   }
 
-  @Public()
+  @Anonymous()
   @AuthRateLimit()
   @Post('refresh')
   @HttpCode(200)

@@ -3,10 +3,10 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import type { JWK } from 'jose';
 import { ErrorDto } from '../common/error.dto';
 import { Secrets } from '../secrets/secrets';
-import { Public } from './decorators/public.decorator';
+import { Anonymous } from './decorators/public.decorator';
 
 @ApiTags('operations')
-@Public()
+@Anonymous()
 @Controller('.well-known')
 export class JwksController {
   constructor(private readonly secrets: Secrets) {}

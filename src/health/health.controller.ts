@@ -1,5 +1,11 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -7,14 +13,14 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { sql } from 'drizzle-orm';
-import { Public } from '../auth/decorators/public.decorator';
+import { Anonymous } from '../auth/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
 import { DATABASE, type Database } from '../database/database';
 
 const DATABASE_TIMEOUT_MS = 2000;
 
 @ApiTags('operations')
-@Public()
+@Anonymous()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -39,6 +45,7 @@ export class HealthController {
     },
   })
   @ApiServiceUnavailableResponse({ description: 'The database does not answer', type: ErrorDto })
+  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
   check(): Promise<HealthCheckResult> {
     return this.health.check([
       () =>
