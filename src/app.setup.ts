@@ -88,7 +88,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
 }
 
 /** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */
-export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
+function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
   return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

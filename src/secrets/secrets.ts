@@ -159,7 +159,7 @@ export function checkKey(
   return key;
 }
 
-export function generateKeyPair(algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
+function generateKeyPair(algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
   return algorithm === 'RS256'
     ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
     : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

@@ -21,5 +21,3 @@ export interface AuthUser {
   roles: Role[];
   sessionId: string;
 }
-
-export const isAdmin = (user: Pick<User, 'roles'>): boolean => user.roles.includes('admin');

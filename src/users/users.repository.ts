@@ -120,14 +120,6 @@ export class UsersRepository {
     return user;
   }
 
-  async findPasswordHash(id: string): Promise<string | undefined> {
-    const [row] = await this.db
-      .select({ passwordHash: users.passwordHash })
-      .from(users)
-      .where(eq(users.id, id));
-    return row?.passwordHash;
-  }
-
   /** The caller of an access token, when its session is live and the user enabled; roles as they are now. */
   async findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
     const [row] = await this.db
@@ -178,13 +170,11 @@ export class UsersRepository {
     return updated;
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<boolean> {
-    const updated = await this.db
+  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db
       .update(users)
       .set({ passwordHash, updatedAt: sql`now()` })
-      .where(eq(users.id, id))
-      .returning({ id: users.id });
-    return updated.length > 0;
+      .where(eq(users.id, id));
   }
 
   /** Swaps a hash for a stronger one of the same password, unless the password changed meanwhile. */

@@ -164,8 +164,8 @@ export class UsersService {
     newPassword: string,
     client: ClientInfo,
   ): Promise<void> {
-    await this.confirmPassword(me, currentPassword, client);
-    await this.enforcePolicy(newPassword, await this.get(me.id));
+    const user = await this.confirmPassword(me, currentPassword, client);
+    await this.enforcePolicy(newPassword, user);
     await this.users.updatePasswordHash(me.id, await this.passwords.hash(newPassword));
     await this.sessions.endAllOf(me.id, { except: me.sessionId });
     await this.audit.record({ type: 'password.changed', userId: me.id, actorId: me.id, client });
@@ -264,17 +264,17 @@ export class UsersService {
 
   /**
    * A re-entered password (currentPassword) counts against the same lockout as sign-in, so a stolen session
-   * cannot guess it freely: 403 when wrong, 429 while locked.
+   * cannot guess it freely: 403 when wrong, 429 while locked. Answers the user, as just read.
    */
   private async confirmPassword(
     me: { id: string; username: string },
     password: string,
     client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<User> {
     const found = await this.users.findCredentials(me.username);
     if (!found || found.user.id !== me.id) throw new NotFoundException(USER_NOT_FOUND);
     const attempt = await this.attemptPassword(found, password);
-    if (attempt.outcome === 'valid') return;
+    if (attempt.outcome === 'valid') return found.user;
     await this.audit.record({
       type: 'login.failed',
       userId: me.id,
