@@ -15,7 +15,9 @@ const { AppModule } = await import('../dist/app.module.js');
 const { configureApp, createAdapter } = await import('../dist/app.setup.js');
 const { validateEnv } = await import('../dist/config/env.schema.js');
 
-const app = await NestFactory.create(await AppModule.forRoot(), createAdapter(validateEnv(process.env)), { logger: false });
+const app = await NestFactory.create(await AppModule.forRoot(), createAdapter(validateEnv(process.env)), {
+  logger: false,
+});
 await configureApp(app);
 await app.init();
 const response = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/api-json' });
