@@ -6,6 +6,7 @@ import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { RolesGuard } from './auth/guards/roles.guard';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
+import { AuthCacheModule } from './auth-cache/auth-cache.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -25,6 +26,7 @@ export class AppModule {
       imports: [
         await loadConfigModule(),
         DatabaseModule,
+        AuthCacheModule,
         SecretsModule,
         UsersModule,
         AuthModule,

@@ -69,8 +69,10 @@ export const envSchema = z
     ACCESS_TOKEN_TTL: duration('15m'),
     REFRESH_TOKEN_TTL: duration('7d'),
     REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+    AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
     PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
     BCRYPT_COST: integer(12, 4, 31),
+    PASSWORD_HASH_CONCURRENCY: integer(0, 0, 256),
     PASSWORD_MIN_SCORE: integer(3, 0, 4),
     PWNED_PASSWORDS_URL: z
       .url({ error: 'must be a URL such as https://api.pwnedpasswords.com/range/' })

@@ -1,15 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { Env } from '../config/env.schema';
-import { DATABASE, type Database } from './database';
+import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
 import * as schema from './schema';
 
 const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
@@ -17,7 +18,52 @@ const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
 
 interface Connection {
   db: Database;
+  events: DatabaseEvents;
   close(): Promise<void>;
+}
+
+const RELISTEN_DELAY_MS = 1000;
+
+/**
+ * NOTIFY on a connection of its own, which comes back after a loss. `onState(false)` tells the listener that
+ * notices may have been missed meanwhile.
+ */
+function pgEvents(url: string, logger: Logger): DatabaseEvents & { close(): Promise<void> } {
+  let client: Client | undefined;
+  let closed = false;
+  return {
+    async listen(channel, onNotice, onState) {
+      const connect = async (): Promise<void> => {
+        if (closed) return;
+        const current = new Client({ connectionString: url });
+        client = current;
+        let lost = false;
+        const onLost = (error?: Error) => {
+          if (lost || closed) return;
+          lost = true;
+          onState(false);
+          logger.warn(`LISTEN ${channel} lost${error ? `: ${error.message}` : ''}; reconnecting`);
+          void current.end().catch(() => undefined);
+          setTimeout(() => void connect().catch(() => onLost()), RELISTEN_DELAY_MS).unref();
+        };
+        current.on('error', onLost);
+        current.on('end', () => onLost());
+        current.on('notification', (notice) => notice.payload && onNotice(notice.payload));
+        try {
+          await current.connect();
+          await current.query(`LISTEN ${channel}`);
+          onState(true);
+        } catch (error) {
+          onLost(error as Error);
+        }
+      };
+      await connect();
+    },
+    async close() {
+      closed = true;
+      await client?.end().catch(() => undefined);
+    },
+  };
 }
 
 async function connect(config: ConfigService<Env, true>): Promise<Connection> {
@@ -30,22 +76,37 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
     logger.log('Using PostgreSQL from DATABASE_URL');
-    return { db, close: async () => (pool.ended ? undefined : pool.end()) };
+    const events = pgEvents(url, logger);
+    return {
+      db,
+      events,
+      close: async () => {
+        await events.close();
+        if (!pool.ended) await pool.end();
+      },
+    };
   }
   const dataDir = config.get('DATA_DIR', { infer: true });
   let client: PGlite;
   if (dataDir === ':memory:') {
-    client = new PGlite();
+    client = new PGlite({ extensions: { pg_trgm } });
     logger.log('Using an in-memory embedded PostgreSQL (PGlite); nothing is kept');
   } else {
     const directory = resolve(dataDir, 'pglite');
     await mkdir(directory, { recursive: true });
-    client = new PGlite(directory);
+    client = new PGlite(directory, { extensions: { pg_trgm } });
     logger.log(`Using embedded PostgreSQL (PGlite) in ${directory}`);
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  return { db, close: async () => (client.closed ? undefined : client.close()) };
+  const events: DatabaseEvents = {
+    // One process holds the embedded database: its notices cannot be lost.
+    async listen(channel, onNotice, onState) {
+      await client.listen(channel, onNotice);
+      onState(true);
+    },
+  };
+  return { db, events, close: async () => (client.closed ? undefined : client.close()) };
 }
 
 class DatabaseLifecycle implements OnApplicationShutdown {
@@ -65,8 +126,13 @@ class DatabaseLifecycle implements OnApplicationShutdown {
       inject: [DATABASE_CONNECTION],
       useFactory: (connection: Connection) => connection.db,
     },
+    {
+      provide: DATABASE_EVENTS,
+      inject: [DATABASE_CONNECTION],
+      useFactory: (connection: Connection) => connection.events,
+    },
     DatabaseLifecycle,
   ],
-  exports: [DATABASE],
+  exports: [DATABASE, DATABASE_EVENTS],
 })
 export class DatabaseModule {}

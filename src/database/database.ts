@@ -3,6 +3,17 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type * as schema from './schema';
 
 export const DATABASE = Symbol('DATABASE');
+export const DATABASE_EVENTS = Symbol('DATABASE_EVENTS');
+
+/** PostgreSQL's LISTEN/NOTIFY, on either driver. */
+export interface DatabaseEvents {
+  /** Calls `onNotice` with each payload on `channel`; `onState` says whether notices are arriving. */
+  listen(
+    channel: string,
+    onNotice: (payload: string) => void,
+    onState: (listening: boolean) => void,
+  ): Promise<void>;
+}
 
 /** The Drizzle database, the same type whichever driver (pg or PGlite) is underneath. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import * as argon2 from 'argon2';
 import * as bcrypt from 'bcrypt';
 import { PASSWORD_MAX_BYTES } from '../common/credentials-rules';
 import type { Env } from '../config/env.schema';
+import { ConcurrencyLimit } from './concurrency-limit';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = {
@@ -17,18 +19,23 @@ export const ARGON2_OPTIONS = {
 const isArgon2 = (hash: string) => hash.startsWith('$argon2');
 
 /**
- * bcrypt or argon2id, both through async APIs that run on libuv's thread pool rather than the event loop.
- * Verification reads either format, whatever is configured, so switching PASSWORD_HASH locks nobody out.
+ * bcrypt or argon2id, both through async APIs that run on libuv's thread pool rather than the event loop, at most
+ * PASSWORD_HASH_CONCURRENCY at once (one per core by default). Verification reads either format, whatever is
+ * configured, so switching PASSWORD_HASH locks nobody out.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private readonly algorithm: Env['PASSWORD_HASH'];
   private readonly bcryptCost: number;
+  private readonly limit: ConcurrencyLimit;
   private dummyHash = '';
 
   constructor(config: ConfigService<Env, true>) {
     this.algorithm = config.get('PASSWORD_HASH', { infer: true });
     this.bcryptCost = config.get('BCRYPT_COST', { infer: true });
+    this.limit = new ConcurrencyLimit(
+      config.get('PASSWORD_HASH_CONCURRENCY', { infer: true }) || availableParallelism(),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -36,9 +43,11 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return this.algorithm === 'argon2id'
-      ? argon2.hash(password, ARGON2_OPTIONS)
-      : bcrypt.hash(password, this.bcryptCost);
+    return this.limit.run(() =>
+      this.algorithm === 'argon2id'
+        ? argon2.hash(password, ARGON2_OPTIONS)
+        : bcrypt.hash(password, this.bcryptCost),
+    );
   }
 
   /**
@@ -51,9 +60,11 @@ export class PasswordHasher implements OnModuleInit {
       Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !password.includes('\0');
     const target = hash ?? this.dummyHash;
     const candidate = isComparable ? password : '';
-    const matches = isArgon2(target)
-      ? await argon2.verify(target, candidate).catch(() => false)
-      : await bcrypt.compare(candidate, target);
+    const matches = await this.limit.run(() =>
+      isArgon2(target)
+        ? argon2.verify(target, candidate).catch(() => false)
+        : bcrypt.compare(candidate, target),
+    );
     return matches && isComparable && hash !== undefined;
   }
 

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type { Env } from '../config/env.schema';
 import { PwnedPasswords } from './pwned-passwords';
 
@@ -18,11 +16,7 @@ export interface PasswordOwner {
 @Injectable()
 export class PasswordPolicy {
   private readonly minScore: number;
-  private readonly estimator = new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+  private estimator?: Promise<ZxcvbnFactory>;
 
   constructor(
     config: ConfigService<Env, true>,
@@ -40,7 +34,7 @@ export class PasswordPolicy {
     if (names.some((name) => lowered.includes(name.toLowerCase()))) {
       return 'password must not contain your username or email';
     }
-    const { score, feedback } = this.estimator.check(password, names);
+    const { score, feedback } = (await this.loadEstimator()).check(password, names);
     if (score < this.minScore) {
       const why = feedback.warning ?? 'it is too easy to guess';
       const hint = feedback.suggestions[0];
@@ -50,5 +44,25 @@ export class PasswordPolicy {
       return 'password has appeared in a data breach; choose another';
     }
     return undefined;
+  }
+
+  /**
+   * The dictionaries take about 50 MB and a noticeable part of the start-up, so they are loaded when a password is
+   * first set, not by instances that only check tokens.
+   */
+  private loadEstimator(): Promise<ZxcvbnFactory> {
+    this.estimator ??= (async () => {
+      const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+        import('@zxcvbn-ts/core'),
+        import('@zxcvbn-ts/language-common'),
+        import('@zxcvbn-ts/language-en'),
+      ]);
+      return new ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...english.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: english.translations,
+      });
+    })();
+    return this.estimator;
   }
 }

@@ -1,4 +1,5 @@
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 
 /** A throttler storage whose counter for one key can be cleared (an admin's unlock); ThrottlerStorage cannot. */
@@ -6,12 +7,73 @@ export interface ResettableStorage extends ThrottlerStorage {
   reset(key: string, throttlerName: string): Promise<void>;
 }
 
-/** The throttler's in-memory storage; it keeps hits in two maps, both of which must forget the key. */
-export class ResettableMemoryStorage extends ThrottlerStorageService implements ResettableStorage {
-  reset(key: string): Promise<void> {
-    this.storage.delete(key);
-    (this as unknown as { hitExpirations?: Map<string, unknown> }).hitExpirations?.delete(key);
+interface Window {
+  hits: number;
+  expiresAt: number;
+  blockedUntil: number;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Counters in this process's memory, counted exactly as the Redis storage's script counts them (a fixed window
+ * from the first hit; past the limit, blocked for blockDuration), in constant time per request. The throttler's
+ * own memory storage keeps one timestamp per hit and filters them all on every request, which costs more the
+ * higher the limit.
+ */
+export class ResettableMemoryStorage implements ResettableStorage, OnApplicationShutdown {
+  private readonly windows = new Map<string, Window>();
+  private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): ReturnType<ThrottlerStorage['increment']> {
+    const now = Date.now();
+    const id = `${key}:${throttlerName}`;
+    let window = this.windows.get(id);
+    if (!window) {
+      window = { hits: 0, expiresAt: now + ttl, blockedUntil: 0 };
+      this.windows.set(id, window);
+    } else if (window.expiresAt <= now) {
+      window.hits = 0;
+      window.expiresAt = now + ttl;
+    }
+    window.hits += 1;
+    if (window.blockedUntil > 0 && window.blockedUntil <= now) {
+      // The block is over: this request starts a new window.
+      window.blockedUntil = 0;
+      window.hits = 1;
+      window.expiresAt = now + ttl;
+    } else if (window.blockedUntil === 0 && window.hits > limit) {
+      window.blockedUntil = now + blockDuration;
+    }
+    const isBlocked = window.blockedUntil > now;
+    return Promise.resolve({
+      totalHits: window.hits,
+      timeToExpire: Math.ceil((window.expiresAt - now) / 1000),
+      isBlocked,
+      timeToBlockExpire: isBlocked ? Math.ceil((window.blockedUntil - now) / 1000) : 0,
+    });
+  }
+
+  reset(key: string, throttlerName: string): Promise<void> {
+    this.windows.delete(`${key}:${throttlerName}`);
     return Promise.resolve();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, window] of this.windows) {
+      if (window.expiresAt <= now && window.blockedUntil <= now) this.windows.delete(id);
+    }
   }
 }
 

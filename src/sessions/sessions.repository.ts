@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { AuthCache } from '../auth-cache/auth-cache';
 import { DATABASE, type Database } from '../database/database';
 import { refreshTokens, sessions, users } from '../database/schema';
 import type { Session } from './session';
@@ -34,7 +35,10 @@ export interface SpentToken {
 
 @Injectable()
 export class SessionsRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly cache: AuthCache,
+  ) {}
 
   /**
    * Starts a session unless the user was disabled meanwhile. The user's row is share-locked, so a concurrent
@@ -127,6 +131,7 @@ export class SessionsRepository {
       .set({ revokedAt: sql`now()` })
       .where(and(eq(sessions.id, id), userId ? eq(sessions.userId, userId) : undefined, isLive))
       .returning({ id: sessions.id });
+    this.cache.forgetSession(id);
     return ended.length > 0;
   }
 
@@ -142,6 +147,7 @@ export class SessionsRepository {
         ),
       )
       .returning(sessionColumns);
+    if (ended) this.cache.forgetSession(ended.id);
     return ended;
   }
 
@@ -157,6 +163,7 @@ export class SessionsRepository {
         ),
       )
       .returning({ id: sessions.id });
+    this.cache.forgetSessionsOf(userId);
     return ended.length;
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, getTableColumns, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { AuthCache } from '../auth-cache/auth-cache';
 import { DATABASE, type Database } from '../database/database';
 import { type Role, sessions, users } from '../database/schema';
 import type { AuthUser, User } from './user';
@@ -54,10 +55,17 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\$
 
 @Injectable()
 export class UsersRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly cache: AuthCache,
+  ) {}
 
   async findById(id: string): Promise<User | undefined> {
+    const cached = this.cache.user(id);
+    if (cached) return cached;
+    const mark = this.cache.mark();
     const [user] = await this.db.select(publicColumns).from(users).where(eq(users.id, id));
+    if (user) this.cache.remember(mark, user);
     return user;
   }
 
@@ -120,10 +128,16 @@ export class UsersRepository {
     return user;
   }
 
-  /** The caller of an access token, when its session is live and the user enabled; roles as they are now. */
+  /**
+   * The caller of an access token, when its session is live and the user enabled; roles as they are now. From
+   * memory when the cache knows both (every change to them drops them there), else one query.
+   */
   async findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+    const cached = this.cache.signedIn(userId, sessionId);
+    if (cached) return cached;
+    const mark = this.cache.mark();
     const [row] = await this.db
-      .select({ id: users.id, username: users.username, roles: users.roles, sessionId: sessions.id })
+      .select({ user: publicColumns, expiresAt: sessions.expiresAt })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(
@@ -135,7 +149,10 @@ export class UsersRepository {
           eq(users.disabled, false),
         ),
       );
-    return row;
+    if (!row) return undefined;
+    const { user, expiresAt } = row;
+    this.cache.remember(mark, user, { id: sessionId, expiresAt });
+    return { id: user.id, username: user.username, roles: user.roles, sessionId };
   }
 
   async hasAdmin(): Promise<boolean> {
@@ -167,6 +184,7 @@ export class UsersRepository {
       .set({ ...changes, updatedAt: sql`now()` })
       .where(eq(users.id, id))
       .returning(publicColumns);
+    this.cache.forgetUser(id);
     return updated;
   }
 
@@ -175,6 +193,7 @@ export class UsersRepository {
       .update(users)
       .set({ passwordHash, updatedAt: sql`now()` })
       .where(eq(users.id, id));
+    this.cache.forgetUser(id);
   }
 
   /** Swaps a hash for a stronger one of the same password, unless the password changed meanwhile. */
@@ -190,7 +209,7 @@ export class UsersRepository {
    * so two admins demoting each other at once cannot both succeed.
    */
   async updateKeepingAnAdmin(id: string, changes: UserChanges): Promise<GuardedResult<User>> {
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
       const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
       const [target] = await tx.select(publicColumns).from(users).where(eq(users.id, id)).for('update');
       if (!target) return { outcome: 'not-found' };
@@ -204,15 +223,20 @@ export class UsersRepository {
         .returning(publicColumns);
       return { outcome: 'done', value: updated! };
     });
+    this.cache.forgetUser(id);
+    return result;
   }
 
   async deleteKeepingAnAdmin(id: string): Promise<GuardedResult<User>> {
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
       const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
       if (isOnly(admins, id)) return { outcome: 'last-admin' };
       const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
       return deleted ? { outcome: 'done', value: deleted } : { outcome: 'not-found' };
     });
+    this.cache.forgetUser(id);
+    this.cache.forgetSessionsOf(id);
+    return result;
   }
 
   async search({ q, page, limit }: UserSearch): Promise<{ items: User[]; total: number }> {
