@@ -50,7 +50,8 @@ export async function startService(env = {}, { timeoutMs = 60_000, cpu, nodeArgs
     ADMIN_PASSWORD: admin.password,
     ...env,
   };
-  const command = [process.execPath, ...nodeArgs, 'dist/main'];
+  // As `npm run start:prod` runs it: a heap limit keeps V8 from growing the heap lazily to hundreds of MB.
+  const command = [process.execPath, '--max-old-space-size=160', ...nodeArgs, 'dist/main'];
   if (cpu !== undefined && hasTaskset()) command.unshift('taskset', '-c', String(cpu));
   const child = spawn(command[0], command.slice(1), {
     cwd: root,
