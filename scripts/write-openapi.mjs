@@ -18,7 +18,7 @@ const { validateEnv } = await import('../dist/config/env.schema.js');
 const app = await NestFactory.create(await AppModule.forRoot(), createAdapter(validateEnv(process.env)), {
   logger: false,
 });
-await configureApp(app);
+configureApp(app);
 await app.init();
 const response = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/api-json' });
 const path = join(import.meta.dirname, '..', 'docs', 'openapi.json');

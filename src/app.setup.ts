@@ -38,7 +38,7 @@ function trustedProxies(
  * Everything main.ts and the e2e tests share: security headers, CORS, body parsers and limits, pipes, the error
  * filter and Swagger.
  */
-export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const fastify = app.getHttpAdapter().getInstance();
   const headers = securityHeaders({

@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
       abortOnError: false,
     },
   );
-  await configureApp(app);
+  configureApp(app);
   app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const host = config.get('HOST', { infer: true });

@@ -25,7 +25,7 @@ export async function createTestApp(
     let builder = Test.createTestingModule({ imports: [await AppModule.forRoot()] });
     if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
     const moduleRef = await builder.compile();
-    const app = await configureApp(
+    const app = configureApp(
       moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(validateEnv(process.env))),
     );
     await app.init();
