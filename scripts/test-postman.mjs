@@ -10,6 +10,7 @@ const collection = JSON.parse(
 );
 const environment = JSON.parse(readFileSync(join(root, 'postman/local.postman_environment.json'), 'utf8'));
 const client = { id: 'postman', secret: 'postman-secret' };
+const metricsToken = 'postman-metrics-token';
 
 const missing = uncoveredOperations();
 if (missing.length > 0) {
@@ -18,7 +19,10 @@ if (missing.length > 0) {
 }
 
 build();
-const service = await startService({ INTROSPECTION_CLIENTS: `${client.id}:${client.secret}` });
+const service = await startService({
+  INTROSPECTION_CLIENTS: `${client.id}:${client.secret}`,
+  METRICS_TOKEN: metricsToken,
+});
 let summary;
 try {
   summary = await new Promise((resolve, reject) =>
@@ -32,6 +36,7 @@ try {
           { key: 'adminPassword', value: admin.password },
           { key: 'introspectionClientId', value: client.id },
           { key: 'introspectionClientSecret', value: client.secret },
+          { key: 'metricsToken', value: metricsToken },
         ],
         reporters: ['cli'],
         reporter: { cli: { noBanner: true } },

@@ -7,6 +7,7 @@ import { RolesGuard } from './auth/guards/roles.guard';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
 import { AuthCacheModule } from './auth-cache/auth-cache.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -32,6 +33,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         HealthModule,
+        MetricsModule,
         RateLimitModule,
       ],
       // In this order: the body's type, the rate limits, who the caller is, then what the caller may do.

@@ -6,6 +6,7 @@ import helmet, { type HelmetOptions } from 'helmet';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
+import { httpRequestDuration, httpRequests } from './metrics/metrics';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation';
 import type { Env } from './config/env.schema';
@@ -56,6 +57,16 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   });
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    httpRequests.inc(labels);
+    httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
   const corsOrigins = (config.get('CORS_ORIGINS', { infer: true }) ?? '')

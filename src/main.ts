@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
 import { type Env, validateEnv } from './config/env.schema';
+import { Lifecycle } from './health/lifecycle';
 
 async function bootstrap(): Promise<void> {
   const appModule = await AppModule.forRoot();
@@ -17,12 +18,42 @@ async function bootstrap(): Promise<void> {
     },
   );
   configureApp(app);
-  app.enableShutdownHooks();
   const config = app.get<ConfigService<Env, true>>(ConfigService);
+  stopGracefully(app, config);
   const host = config.get('HOST', { infer: true });
   await app.listen(config.get('PORT', { infer: true }), host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   new Logger('Bootstrap').log(`Listening on ${url} (Swagger UI: ${url}/api)`);
+}
+
+/**
+ * SIGTERM (an orchestrator, a balancer's deploy): readiness turns 503 while requests are still served for
+ * SHUTDOWN_DRAIN_SECONDS, then the server stops accepting, finishes the requests in flight, and the database and
+ * Redis connections close; exit 0, or 1 if that takes longer than SHUTDOWN_TIMEOUT_SECONDS. SIGINT skips the drain.
+ */
+function stopGracefully(app: NestFastifyApplication, config: ConfigService<Env, true>): void {
+  const logger = new Logger('Shutdown');
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    // A repeat (a terminal's Ctrl-C reaches start:cluster's workers twice) changes nothing; the timeout still holds.
+    if (stopping) return;
+    stopping = true;
+    app.get(Lifecycle).beginShutdown();
+    const timeoutSeconds = config.get('SHUTDOWN_TIMEOUT_SECONDS', { infer: true });
+    setTimeout(() => {
+      logger.error(`Still not stopped after ${timeoutSeconds} s: exiting`);
+      process.exit(1);
+    }, timeoutSeconds * 1000).unref();
+    const drainSeconds = signal === 'SIGTERM' ? config.get('SHUTDOWN_DRAIN_SECONDS', { infer: true }) : 0;
+    logger.log(`${signal}: not ready any more; draining for ${drainSeconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
+    await app.close();
+    logger.log('Stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, (received) => void stop(received));
+  }
 }
 
 bootstrap().catch((error: unknown) => {

@@ -7,6 +7,7 @@ import { DATABASE } from '../src/database/database';
 import { Secrets } from '../src/secrets/secrets';
 import { http } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
+import { Lifecycle } from '../src/health/lifecycle';
 
 describe('operations', () => {
   let app: NestFastifyApplication;
@@ -22,9 +23,22 @@ describe('operations', () => {
     expect(res.body).toEqual(
       expect.objectContaining({
         status: 'ok',
-        info: { database: expect.objectContaining({ status: 'up' }) },
+        info: expect.objectContaining({ database: expect.objectContaining({ status: 'up' }) }),
       }),
     );
+  });
+
+  it('GET /health/ready checks the database and the signing key; GET /health/live only that the process answers', async () => {
+    const ready = await http(app).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.info).toEqual({
+      instance: { status: 'up' },
+      signingKey: { status: 'up', kid: expect.any(String) },
+      database: expect.objectContaining({ status: 'up' }),
+    });
+    const live = await http(app).get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual(expect.objectContaining({ status: 'ok', info: {} }));
   });
 
   it('sends security headers, no X-Powered-By, and no CORS header when CORS_ORIGINS is empty', async () => {
@@ -81,6 +95,9 @@ describe('operations', () => {
       ['/auth/login', 'post'],
       ['/auth/register', 'post'],
       ['/health', 'get'],
+      ['/health/live', 'get'],
+      ['/health/ready', 'get'],
+      ['/metrics', 'get'],
     ])('documents %s as open to anyone', (path, method) => {
       expect(document.paths[path]![method]!.security).toEqual([{}]);
     });
@@ -117,6 +134,9 @@ describe('operations', () => {
       ['post', '/auth/revoke', ['200', '401']],
       ['get', '/.well-known/jwks.json', ['200', '404']],
       ['get', '/health', ['200', '503']],
+      ['get', '/health/ready', ['200', '503']],
+      ['get', '/health/live', ['200']],
+      ['get', '/metrics', ['200', '401']],
     ];
 
     it.each(contract)('documents %s %s with a summary and its responses', (method, path, codes) => {
@@ -138,6 +158,27 @@ describe('operations', () => {
   });
 
   // Last: it closes this app's database connection, as an outage would.
+  it('GET /metrics answers in the Prometheus format, counting requests by route and security events by type', async () => {
+    await http(app).post('/auth/login').send({ username: 'nobody-here', password: 'not a password at all' });
+    const res = await http(app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.text).toMatch(/^http_requests_total\{method="GET",route="\/health",status="200"\} \d+$/m);
+    expect(res.text).toMatch(
+      /^http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/health"/m,
+    );
+    expect(res.text).toMatch(/^auth_security_events_total\{type="login\.failed"\} [1-9]/m);
+    expect(res.text).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+
+  it('GET /health/ready turns 503 once the instance is shutting down, while GET /health/live stays 200', async () => {
+    app.get(Lifecycle).beginShutdown();
+    const ready = await http(app).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect((await http(app).get('/health')).status).toBe(503);
+    expect((await http(app).get('/health/live')).status).toBe(200);
+  });
+
   it('GET /health answers 503 once the database stops answering', async () => {
     const { $client: client } = app.get<{ $client: PGlite | Pool }>(DATABASE);
     await (client instanceof Pool ? client.end() : client.close());

@@ -12,8 +12,11 @@ describe('rate limits when Redis is away', () => {
   afterAll(() => closeTestApp(app));
 
   // A client that queued commands for Redis would stall each request for about a minute: past the test timeout.
-  it('answers instead of hanging or failing', async () => {
-    expect((await http(app).get('/health')).status).toBe(200);
+  it('answers instead of hanging or failing, and says it is not ready', async () => {
+    expect((await http(app).get('/health/live')).status).toBe(200);
+    const ready = await http(app).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
     const user = await createUser(app);
     await signIn(app, user);
   });

@@ -32,9 +32,12 @@ export function freePort() {
  * Runs `node dist/main` on a free port with an in-memory PGlite (or `env.DATABASE_URL`), the known admin and
  * whatever `env` adds, and resolves once /health answers 200. `cpu` pins it to that core (taskset), when it can.
  */
-export async function startService(env = {}, { timeoutMs = 60_000, cpu, nodeArgs = [] } = {}) {
+export async function startService(
+  env = {},
+  { timeoutMs = 60_000, cpu, nodeArgs = [], port: fixedPort } = {},
+) {
   const started = performance.now();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const childEnv = {
     ...process.env,
@@ -48,6 +51,8 @@ export async function startService(env = {}, { timeoutMs = 60_000, cpu, nodeArgs
     JWT_ISSUER: base,
     ADMIN_USERNAME: admin.username,
     ADMIN_PASSWORD: admin.password,
+    // Nothing balances across these: stop at once on SIGTERM.
+    SHUTDOWN_DRAIN_SECONDS: '0',
     ...env,
   };
   // As `npm run start:prod` runs it: a heap limit keeps V8 from growing the heap lazily to hundreds of MB.
@@ -70,6 +75,11 @@ export async function startService(env = {}, { timeoutMs = 60_000, cpu, nodeArgs
     port,
     pid: child.pid,
     output: () => output,
+    exited,
+    /** Sends `signal` without waiting. */
+    kill(signal) {
+      child.kill(signal);
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

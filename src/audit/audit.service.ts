@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination';
 import type { AuditEvent, SecurityEvent } from './audit-event';
 import { AuditRepository, type AuditSearch } from './audit.repository';
+import { securityEvents } from '../metrics/metrics';
 
 @Injectable()
 export class AuditService {
@@ -9,6 +10,7 @@ export class AuditService {
 
   /** Stores the event and writes it as one JSON log line, for log pipelines that do not read the table. */
   async record({ type, userId = null, actorId = null, client, details = {} }: SecurityEvent): Promise<void> {
+    securityEvents.inc({ type });
     const event = {
       type,
       userId,

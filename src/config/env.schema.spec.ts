@@ -16,6 +16,8 @@ const DEFAULTS: Env = {
   REFRESH_TOKEN_TTL: 604_800,
   REFRESH_REUSE_GRACE_SECONDS: 10,
   AUTH_CACHE_TTL_SECONDS: 60,
+  SHUTDOWN_DRAIN_SECONDS: 5,
+  SHUTDOWN_TIMEOUT_SECONDS: 25,
   PASSWORD_HASH: 'bcrypt',
   BCRYPT_COST: 12,
   PASSWORD_HASH_CONCURRENCY: 0,
@@ -83,6 +85,7 @@ describe('validateEnv', () => {
         'JWT_PRIVATE_KEY_FILE',
         'JWT_PREVIOUS_PUBLIC_KEY_FILE',
         'INTROSPECTION_CLIENTS',
+        'METRICS_TOKEN',
       ].sort(),
     );
     expect(validateEnv(example)).toEqual(DEFAULTS);

@@ -48,6 +48,9 @@ export const envSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: integer(3000, 0, 65535),
     BODY_LIMIT: integer(100 * 1024, 1024, 100 * 1024 * 1024),
+    SHUTDOWN_DRAIN_SECONDS: integer(5, 0, 300),
+    SHUTDOWN_TIMEOUT_SECONDS: integer(25, 1, 600),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')

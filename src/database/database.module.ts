@@ -14,6 +14,8 @@ import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from '.
 import * as schema from './schema';
 
 const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
+/** The advisory lock under which one instance at a time migrates (any fixed 64-bit number). */
+const MIGRATION_LOCK = '7246153090011123';
 const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
 
 interface Connection {
@@ -66,6 +68,38 @@ function pgEvents(url: string, logger: Logger): DatabaseEvents & { close(): Prom
   };
 }
 
+/**
+ * Instances starting together against one database take turns: the first applies what is missing, the others find
+ * the schema up to date. The lock is the session's, so it also ends if the instance dies while migrating.
+ */
+async function migrateOnce(pool: Pool, logger: Logger): Promise<void> {
+  const client = await pool.connect();
+  const applied = async () => {
+    const { rows } = await client.query<{ exists: boolean }>(
+      `select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
+    );
+    if (!rows[0]!.exists) return 0;
+    const { rows: counted } = await client.query<{ count: string }>(
+      'select count(*) as count from drizzle.__drizzle_migrations',
+    );
+    return Number(counted[0]!.count);
+  };
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const before = await applied();
+    await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    const after = await applied();
+    logger.log(
+      after > before
+        ? `Migrated the database: ${after - before} migration(s) applied`
+        : 'The schema is up to date',
+    );
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
 async function connect(config: ConfigService<Env, true>): Promise<Connection> {
   const logger = new Logger('Database');
   const url = config.get('DATABASE_URL', { infer: true });
@@ -74,7 +108,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     // An idle client that loses its server emits 'error'; without a listener that kills the process.
     pool.on('error', (error) => logger.error(`PostgreSQL connection error: ${error.message}`));
     const db = drizzlePg(pool, { schema });
-    await migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrateOnce(pool, logger);
     logger.log('Using PostgreSQL from DATABASE_URL');
     const events = pgEvents(url, logger);
     return {

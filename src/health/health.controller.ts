@@ -1,4 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -15,46 +16,103 @@ import {
 import { sql } from 'drizzle-orm';
 import { Anonymous } from '../auth/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
+import type { Env } from '../config/env.schema';
 import { DATABASE, type Database } from '../database/database';
+import type { ResettableStorage } from '../rate-limit/resettable-storage';
+import { RATE_LIMIT_STORAGE } from '../rate-limit/sign-in-limits';
+import { Secrets } from '../secrets/secrets';
+import { Lifecycle } from './lifecycle';
 
-const DATABASE_TIMEOUT_MS = 2000;
+const CHECK_TIMEOUT_MS = 2000;
+
+const HEALTH_SCHEMA = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', example: 'ok' },
+    info: { type: 'object', example: { database: { status: 'up' } } },
+    error: { type: 'object', example: {} },
+    details: { type: 'object', example: { database: { status: 'up' } } },
+  },
+};
 
 @ApiTags('operations')
 @Anonymous()
 @Controller('health')
 export class HealthController {
+  private readonly checksRedis: boolean;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
+    private readonly lifecycle: Lifecycle,
+    private readonly secrets: Secrets,
     @Inject(DATABASE) private readonly db: Database,
-  ) {}
+    @Inject(RATE_LIMIT_STORAGE) private readonly rateLimits: ResettableStorage,
+    config: ConfigService<Env, true>,
+  ) {
+    this.checksRedis = Boolean(config.get('REDIS_URL', { infer: true }));
+  }
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Whether the service and its database answer' })
+  @ApiOperation({ summary: 'Readiness, as GET /health/ready (kept for existing probes)' })
   @ApiOkResponse({
-    description: 'The database answers',
-    schema: {
-      type: 'object',
-      properties: {
-        status: { type: 'string', example: 'ok' },
-        info: { type: 'object', example: { database: { status: 'up', responseTime: 1 } } },
-        error: { type: 'object', example: {} },
-        details: { type: 'object', example: { database: { status: 'up', responseTime: 1 } } },
-      },
-    },
+    description: 'Ready: the database (and Redis, when configured) answer',
+    schema: HEALTH_SCHEMA,
   })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer', type: ErrorDto })
+  @ApiServiceUnavailableResponse({ description: 'Not ready, or shutting down', type: ErrorDto })
   @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
   check(): Promise<HealthCheckResult> {
+    return this.readiness();
+  }
+
+  @Get('ready')
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({
+    summary: 'Readiness: the database, Redis when configured, the signing key; 503 while shutting down',
+  })
+  @ApiOkResponse({ description: 'Ready to take requests', schema: HEALTH_SCHEMA })
+  @ApiServiceUnavailableResponse({ description: 'Not ready, or shutting down', type: ErrorDto })
+  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
+  ready(): Promise<HealthCheckResult> {
+    return this.readiness();
+  }
+
+  @Get('live')
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Liveness: the process answers (nothing else is checked)' })
+  @ApiOkResponse({ description: 'The process answers', schema: HEALTH_SCHEMA })
+  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  private readiness(): Promise<HealthCheckResult> {
     return this.health.check([
+      () => {
+        const indicator = this.indicators.check('instance');
+        return this.lifecycle.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+      },
+      () => {
+        const indicator = this.indicators.check('signingKey');
+        return this.secrets.signingKey ? indicator.up({ kid: this.secrets.kid }) : indicator.down();
+      },
       () =>
         this.indicators
           .check('database')
           .attempt(async () => {
             await this.db.execute(sql`select 1`);
           })
-          .withTimeout(DATABASE_TIMEOUT_MS),
+          .withTimeout(CHECK_TIMEOUT_MS),
+      ...(this.checksRedis
+        ? [
+            () =>
+              this.indicators
+                .check('redis')
+                .attempt(() => this.rateLimits.ping())
+                .withTimeout(CHECK_TIMEOUT_MS),
+          ]
+        : []),
     ]);
   }
 }

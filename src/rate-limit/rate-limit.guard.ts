@@ -1,6 +1,7 @@
 import { type ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
+import { rateLimitRefusals } from '../metrics/metrics';
 
 /**
  * The throttler, answering 429 with Retry-After in the contract's error shape. When its storage (Redis) fails,
@@ -27,9 +28,11 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override throwThrottlingException(
-    _context: ExecutionContext,
+    context: ExecutionContext,
     limit: ThrottlerLimitDetail,
   ): Promise<void> {
+    const request = context.switchToHttp().getRequest<{ routeOptions?: { url?: string } }>();
+    rateLimitRefusals.inc({ route: request.routeOptions?.url ?? 'unmatched' });
     throw new TooManyRequestsException(Math.max(1, limit.timeToBlockExpire));
   }
 }

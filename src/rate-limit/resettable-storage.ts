@@ -5,6 +5,8 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 /** A throttler storage whose counter for one key can be cleared (an admin's unlock); ThrottlerStorage cannot. */
 export interface ResettableStorage extends ThrottlerStorage {
   reset(key: string, throttlerName: string): Promise<void>;
+  /** Resolves when the counters can be reached (readiness). */
+  ping(): Promise<void>;
 }
 
 interface Window {
@@ -65,6 +67,10 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
     return Promise.resolve();
   }
 
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.sweeper);
   }
@@ -81,5 +87,9 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
 export class ResettableRedisStorage extends ThrottlerStorageRedisService implements ResettableStorage {
   async reset(key: string, throttlerName: string): Promise<void> {
     await this.redis.del(`{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 }

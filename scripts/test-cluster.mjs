@@ -1,0 +1,366 @@
+// npm run test:cluster: three instances on one fresh PostgreSQL database and the machine's Redis, behind nginx
+// (round-robin, on loopback). Shows: one migration run and one admin when they start together; sign-outs and a
+// disabled user refused by every instance; a load survived while one instance is stopped (SIGTERM) and another
+// killed (SIGKILL) and both restarted, with nothing lost, duplicated or honoured twice; a rate limit shared by all.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { admin, build, freePort, root, startService } from './lib/service.mjs';
+
+const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const database = `auth_cluster_${process.pid}`;
+const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+const workDir = mkdtempSync(join(tmpdir(), 'auth-cluster-'));
+const PASSWORD = 'cluster walk passphrase 7';
+const env = {
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  JWT_SECRET: randomBytes(48).toString('base64'),
+  // One issuer for all three, as behind a balancer.
+  JWT_ISSUER: 'http://auth.cluster.example',
+  // Per-account sign-in counters live in Redis for an hour: a name of this run's own.
+  ADMIN_USERNAME: `admin-${process.pid}`,
+  BCRYPT_COST: '4',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+  SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '5',
+  LOCKOUT_THRESHOLD: '1000',
+  SHUTDOWN_DRAIN_SECONDS: '1',
+  NO_COLOR: '1',
+};
+const figures = {};
+const check = (ok, what) => {
+  if (!ok) throw new Error(what);
+  console.log(`ok: ${what}`);
+};
+
+let nginx;
+let instances = [];
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+await withServer((client) => client.query(`create database ${database}`));
+try {
+  build();
+
+  // 1. Three instances at once on an empty database.
+  const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  instances = await Promise.all(ports.map((port) => startService(env, { port })));
+  const migrated = instances.filter((i) => /Migrated the database: \d+ migration/.test(i.output())).length;
+  const upToDate = instances.filter((i) => i.output().includes('The schema is up to date')).length;
+  const journal = JSON.parse(readFileSync(join(root, 'src/database/migrations/meta/_journal.json'), 'utf8'));
+  const { rows: applied } = await pool.query('select count(*)::int as n from drizzle.__drizzle_migrations');
+  const { rows: admins } = await pool.query(
+    `select count(*)::int as n from users where 'admin' = any(roles)`,
+  );
+  check(migrated === 1 && upToDate === 2, `one instance migrated, two found the schema up to date`);
+  check(
+    applied[0].n === journal.entries.length,
+    `each of the ${journal.entries.length} migrations applied once`,
+  );
+  check(admins[0].n === 1, 'one bootstrap admin');
+
+  const balancer = await startNginx(ports);
+  const direct = ports.map((port) => `http://127.0.0.1:${port}`);
+
+  // 2. A few hundred users through the balancer, then every instance asked directly.
+  const users = await inParallel(300, 30, async (n) => {
+    const username = `c${process.pid}n${n}`;
+    const registered = await call(balancer, 'POST', '/auth/register', {
+      username,
+      email: `${username}@cluster.example`,
+      password: PASSWORD,
+    });
+    const pair = await call(balancer, 'POST', '/auth/login', { username, password: PASSWORD });
+    const renewed = await call(balancer, 'POST', '/auth/refresh', { refresh_token: pair.body.refresh_token });
+    const out = await call(balancer, 'POST', '/auth/logout', undefined, renewed.body.access_token);
+    if (registered.status !== 201 || pair.status !== 200 || renewed.status !== 200 || out.status !== 204) {
+      throw new Error(
+        `walk of ${username}: ${registered.status} ${pair.status} ${renewed.status} ${out.status}`,
+      );
+    }
+    return { id: registered.body.id, username, accessToken: renewed.body.access_token };
+  });
+  const refusals = await inParallel(users.length * 3, 30, async (n) => {
+    const user = users[Math.floor(n / 3)];
+    return (await call(direct[n % 3], 'GET', '/users/me', undefined, user.accessToken)).status;
+  });
+  check(
+    refusals.every((status) => status === 401),
+    `${users.length} users registered, signed in, refreshed and signed out through nginx; each signed-out token refused by all 3 instances (${refusals.length} checks)`,
+  );
+
+  const [adminToken] = [
+    (await call(direct[0], 'POST', '/auth/login', { username: env.ADMIN_USERNAME, password: admin.password }))
+      .body.access_token,
+  ];
+  const target = users[0];
+  const live = (
+    await call(balancer, 'POST', '/auth/login', { username: target.username, password: PASSWORD })
+  ).body;
+  // Warm every instance's memory with this user first, so that the refusal below is an invalidation.
+  for (const base of direct)
+    check(
+      (await call(base, 'GET', '/users/me', undefined, live.access_token)).status === 200,
+      `instance ${base} knows ${target.username}`,
+    );
+  const disabled = await call(
+    direct[0],
+    'PATCH',
+    `/admin/users/${target.id}`,
+    { disabled: true },
+    adminToken,
+  );
+  check(disabled.status === 200, `an admin disables the user through instance A (${disabled.status})`);
+  const afterDisable = [];
+  for (const base of direct.slice(1))
+    afterDisable.push((await call(base, 'GET', '/users/me', undefined, live.access_token)).status);
+  check(
+    afterDisable.every((status) => status === 401),
+    'instances B and C refuse the disabled user at once',
+  );
+
+  // 3. A bounded load while B is stopped (SIGTERM) and C killed (SIGKILL), then both restarted.
+  const load = await loadWithFaults(balancer, ports);
+  figures.load = load.figures;
+  check(
+    load.survivorFailures.length === 0,
+    `no 5xx or connection error from the surviving instance (${load.figures.requests} requests)`,
+  );
+  check(load.unaccounted.length === 0, 'every failed request came from the stopped or the killed instance');
+  check(load.exitCodes.stopped === 0, 'the stopped instance exited 0 after finishing its requests');
+  const missingUsers = await missing('users', load.userIds);
+  const missingSessions = await missing('sessions', load.sessionIds);
+  const { rows: doubled } = await pool.query(
+    'select session_id from refresh_tokens where rotated_at is null group by session_id having count(*) > 1',
+  );
+  const tokensIssued = load.refreshTokens.length;
+  check(
+    missingUsers === 0 && missingSessions === 0,
+    `every acknowledged registration (${load.userIds.length}) and sign-in (${load.sessionIds.length}) is in the database`,
+  );
+  check(
+    doubled.length === 0 && new Set(load.refreshTokens).size === tokensIssued,
+    `no refresh token honoured twice (${tokensIssued} issued, each session with one current token)`,
+  );
+  figures.rowsChecked = {
+    users: load.userIds.length,
+    sessions: load.sessionIds.length,
+    refreshTokens: tokensIssued,
+  };
+
+  // 4. The per-account sign-in limit (5 an hour here) counted across instances in Redis.
+  const account = { username: `nobody-${randomUUID().slice(0, 8)}`, password: 'not the password at all' };
+  const statuses = [];
+  for (let i = 0; i < 5; i++)
+    statuses.push((await call(direct[i % 3], 'POST', '/auth/login', account)).status);
+  const limited = [];
+  for (const base of direct) limited.push((await call(base, 'POST', '/auth/login', account)).status);
+  check(
+    statuses.every((s) => s === 401) && limited.every((s) => s === 429),
+    'five sign-ins spread over three instances use up one account budget: the sixth is 429 on every instance',
+  );
+
+  console.log(JSON.stringify(figures, null, 2));
+} catch (error) {
+  console.error(`test:cluster failed: ${error.message}`);
+  for (const [i, instance] of instances.entries())
+    console.error(`--- instance ${i} ---\n${instance.output().slice(-2000)}`);
+  process.exitCode = 1;
+} finally {
+  await Promise.all(instances.map((instance) => instance.stop()));
+  nginx?.kill();
+  await pool.end();
+  await withServer((client) => client.query(`drop database if exists ${database} with (force)`));
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+// --- helpers ---------------------------------------------------------------------------------------------------
+
+async function withServer(work) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function call(base, method, path, body, token) {
+  const headers = {};
+  if (body) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text.startsWith('{') ? JSON.parse(text) : text,
+      upstream: res.headers.get('x-upstream'),
+    };
+  } catch (error) {
+    return { status: 0, error: error.cause?.code ?? error.message, body: {} };
+  }
+}
+
+async function inParallel(count, concurrency, work) {
+  const results = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const n = next++;
+        results[n] = await work(n);
+      }
+    }),
+  );
+  return results;
+}
+
+async function startNginx(ports) {
+  const port = await freePort();
+  const temp = (name) => {
+    mkdirSync(join(workDir, name), { recursive: true });
+    return join(workDir, name);
+  };
+  const conf = join(workDir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${join(workDir, 'nginx.pid')};
+error_log ${join(workDir, 'error.log')} error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${temp('body')};
+  proxy_temp_path ${temp('proxy')};
+  fastcgi_temp_path ${temp('fastcgi')};
+  uwsgi_temp_path ${temp('uwsgi')};
+  scgi_temp_path ${temp('scgi')};
+  upstream auth {
+${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n')}
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://auth;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      add_header X-Upstream $upstream_addr always;
+    }
+  }
+}
+`,
+  );
+  const test = spawnSync('nginx', ['-t', '-c', conf, '-p', workDir], { encoding: 'utf8' });
+  if (test.status !== 0) throw new Error(`nginx -t: ${test.stderr}`);
+  nginx = spawn('nginx', ['-c', conf, '-p', workDir], { stdio: 'inherit' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    if ((await call(base, 'GET', '/health/live')).status === 200) return base;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('nginx did not come up');
+}
+
+/** 20 s of walks (register, sign in, profile, refresh) through nginx; B gets SIGTERM at 5 s, C SIGKILL at 10 s. */
+async function loadWithFaults(balancer, ports) {
+  const [survivor, stoppedPort, killedPort] = ports.map((port) => `127.0.0.1:${port}`);
+  const byKind = {};
+  const byInstance = { stopped: 0, killed: 0 };
+  const survivorFailures = [];
+  const unaccounted = [];
+  const userIds = [];
+  const sessionIds = [];
+  const refreshTokens = [];
+  let requests = 0;
+  const note = (res, what) => {
+    requests += 1;
+    if (res.status > 0 && res.status < 500) return;
+    const kind = res.status === 0 ? `connection error (${res.error})` : `${res.status}`;
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+    const from = res.upstream ?? '';
+    if (from.includes(stoppedPort)) byInstance.stopped += 1;
+    if (from.includes(killedPort)) byInstance.killed += 1;
+    if (from.includes(survivor)) survivorFailures.push(`${what}: ${kind} from ${from}`);
+    else if (!from.includes(stoppedPort) && !from.includes(killedPort))
+      unaccounted.push(`${what}: ${kind} (${from || 'no upstream'})`);
+  };
+  const deadline = Date.now() + 20_000;
+  const walker = async (w) => {
+    for (let n = 0; Date.now() < deadline; n++) {
+      const username = `l${process.pid}w${w}n${n}`;
+      const registered = await call(balancer, 'POST', '/auth/register', {
+        username,
+        email: `${username}@cluster.example`,
+        password: PASSWORD,
+      });
+      note(registered, 'register');
+      if (registered.status !== 201) continue;
+      userIds.push(registered.body.id);
+      const signedIn = await call(balancer, 'POST', '/auth/login', { username, password: PASSWORD });
+      note(signedIn, 'login');
+      if (signedIn.status !== 200) continue;
+      sessionIds.push(JSON.parse(Buffer.from(signedIn.body.access_token.split('.')[1], 'base64url')).sid);
+      let { access_token: accessToken, refresh_token: refreshToken } = signedIn.body;
+      for (let i = 0; i < 3 && Date.now() < deadline; i++) {
+        note(await call(balancer, 'GET', '/users/me', undefined, accessToken), 'profile');
+        const renewed = await call(balancer, 'POST', '/auth/refresh', { refresh_token: refreshToken });
+        note(renewed, 'refresh');
+        // An unanswered refresh may have rotated the token: this walk ends rather than present it again.
+        if (renewed.status !== 200) break;
+        refreshTokens.push(renewed.body.refresh_token);
+        ({ access_token: accessToken, refresh_token: refreshToken } = renewed.body);
+      }
+    }
+  };
+  const stoppedIndex = 1;
+  const killedIndex = 2;
+  const faults = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    instances[stoppedIndex].kill('SIGTERM');
+    const stoppedExit = instances[stoppedIndex].exited;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    instances[killedIndex].kill('SIGKILL');
+    const stoppedCode = await stoppedExit;
+    await instances[killedIndex].exited;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    [instances[stoppedIndex], instances[killedIndex]] = await Promise.all([
+      startService(env, { port: ports[stoppedIndex] }),
+      startService(env, { port: ports[killedIndex] }),
+    ]);
+    return { stopped: stoppedCode };
+  })();
+  await Promise.all(Array.from({ length: 16 }, (_, w) => walker(w)));
+  const exitCodes = await faults;
+  return {
+    figures: {
+      requests,
+      failuresByKind: byKind,
+      failuresByInstance: byInstance,
+      registered: userIds.length,
+      signIns: sessionIds.length,
+      refreshes: refreshTokens.length,
+    },
+    survivorFailures,
+    unaccounted,
+    exitCodes,
+    userIds,
+    sessionIds,
+    refreshTokens,
+  };
+}
+
+async function missing(table, ids) {
+  if (ids.length === 0) return 0;
+  const { rows } = await pool.query(`select count(*)::int as n from ${table} where id = any($1::uuid[])`, [
+    ids,
+  ]);
+  return ids.length - rows[0].n;
+}

@@ -1,0 +1,43 @@
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * npm run start:cluster: the service in one worker per core (WEB_CONCURRENCY sets how many) on one shared port.
+ * Every worker is a whole instance; they share PostgreSQL and, with REDIS_URL, the rate limits. A worker that
+ * dies is replaced; SIGTERM or SIGINT is passed to every worker, which stops as `npm run start:prod` does.
+ */
+function primary(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  if (!process.env.DATABASE_URL) {
+    console.error('start:cluster needs DATABASE_URL: the embedded database (PGlite) belongs to one process');
+    process.exit(1);
+  }
+  if (!process.env.REDIS_URL) {
+    console.warn('REDIS_URL is not set: each worker counts rate limits on its own');
+  }
+  const workers = Number(process.env.WEB_CONCURRENCY) || availableParallelism();
+  let stopping = false;
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.warn(`worker ${worker.process.pid} died (${signal ?? code}); starting another`);
+    setTimeout(() => cluster.fork(), RESTART_DELAY_MS);
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    });
+  }
+  for (let i = 0; i < workers; i++) cluster.fork();
+  console.log(`primary ${process.pid}: ${workers} workers`);
+}
+
+if (cluster.isPrimary) primary();
+else void import('./main.js');

@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { FastifyReply } from 'fastify';
+import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Anonymous } from '../auth/decorators/public.decorator';
+import { ErrorDto } from '../common/error.dto';
+import type { Env } from '../config/env.schema';
+import { registry } from './metrics';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+@ApiTags('operations')
+@Anonymous()
+@Controller('metrics')
+export class MetricsController {
+  private readonly expected?: Buffer;
+
+  constructor(config: ConfigService<Env, true>) {
+    const token = config.get('METRICS_TOKEN', { infer: true });
+    this.expected = token ? digest(`Bearer ${token}`) : undefined;
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'Prometheus metrics; needs Authorization: Bearer <METRICS_TOKEN> when that is set',
+  })
+  @ApiOkResponse({
+    description: 'The Prometheus text format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiUnauthorizedResponse({ description: 'METRICS_TOKEN is set and was not sent', type: ErrorDto })
+  metrics(
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('authorization') authorization?: string,
+  ): Promise<string> {
+    // Compared as digests, in constant time, so that the answer's timing tells nothing of the token.
+    if (this.expected && !timingSafeEqual(digest(authorization ?? ''), this.expected)) {
+      throw new UnauthorizedException('The metrics token is required');
+    }
+    // Set here, not by @Header: a refusal must still go out as JSON.
+    void reply.header('content-type', registry.contentType).header('cache-control', 'no-store');
+    return registry.metrics();
+  }
+}

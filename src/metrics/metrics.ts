@@ -1,0 +1,34 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** One registry per process: metrics are counted from wherever they happen, as prom-client intends. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const httpRequests = new Counter({
+  name: 'http_requests_total',
+  help: 'HTTP requests answered, by method, route (its pattern) and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpRequestDuration = new Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'Time to answer HTTP requests, by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const securityEvents = new Counter({
+  name: 'auth_security_events_total',
+  help: 'Security events by type: sign-in outcomes (login.succeeded, login.failed, login.locked), refresh-token reuse (token.reuse_detected), sign-outs and changes to users',
+  labelNames: ['type'] as const,
+  registers: [registry],
+});
+
+export const rateLimitRefusals = new Counter({
+  name: 'rate_limit_refusals_total',
+  help: 'Requests refused with 429 by a rate limit, by route',
+  labelNames: ['route'] as const,
+  registers: [registry],
+});

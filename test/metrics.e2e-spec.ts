@@ -1,0 +1,31 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { http } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+describe('GET /metrics with METRICS_TOKEN set', () => {
+  const token = 'metrics-token-for-the-tests';
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp({ METRICS_TOKEN: token });
+  });
+  afterAll(() => closeTestApp(app));
+
+  it.each([
+    ['no token', undefined],
+    ['another token', 'Bearer not-the-metrics-token'],
+    ['the token without its scheme', token],
+  ])('answers 401 with WWW-Authenticate: Bearer to %s', async (_case, authorization) => {
+    const req = http(app).get('/metrics');
+    const res = await (authorization ? req.set('Authorization', authorization) : req);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.text).not.toContain('http_requests_total');
+  });
+
+  it('answers 200 to the token', async () => {
+    const res = await http(app).get('/metrics').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('# TYPE http_requests_total counter');
+  });
+});
