@@ -1,5 +1,6 @@
 // npm run bench [-- --db pglite|postgres] [--quick]: the service measured beside its references, in one run.
-// --quick: one short round each, to show the bench works (CI); nothing is written.
+// --quick: one short round each, to show the bench works (CI); nothing is written, nor with --rounds/--seconds. --env NAME=value (repeatable)
+// sets a variable of the service, to measure a choice against its absence; nothing is written either.
 // The server gets core 0 and the load generators core 1 (taskset, when present). Every measurement alternates
 // service and reference over several rounds and reports medians. Writes bench/results/<db>.json.
 import { spawn } from 'node:child_process';
@@ -15,11 +16,18 @@ import pg from 'pg';
 import { admin, build, freePort, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
 
 const { values: args } = parseArgs({
-  options: { db: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  options: {
+    db: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    // NAME=value for the service, to measure a choice against its absence (AUTH_CACHE_TTL_SECONDS=0, ...).
+    env: { type: 'string', multiple: true, default: [] },
+  },
 });
 const db = args.db ?? (process.env.DATABASE_URL ? 'postgres' : 'pglite');
-const rounds = args.quick ? 1 : 3;
-const seconds = args.quick ? 1 : 5;
+const rounds = Number(args.rounds ?? (args.quick ? 1 : 3));
+const seconds = Number(args.seconds ?? (args.quick ? 1 : 5));
 const BCRYPT_COST = 10;
 const PASSWORD = 'bench passphrase';
 const SERVER_CPU = 0;
@@ -45,9 +53,17 @@ const env = {
   AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
   SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '1000000',
   NO_COLOR: '1',
+  ...Object.fromEntries(args.env.map((pair) => pair.split(/=(.*)/s).slice(0, 2))),
 };
 
-const results = { machine: machine(), db, rounds, secondsPerRound: seconds, bcryptCost: BCRYPT_COST };
+const results = {
+  machine: machine(),
+  db,
+  rounds,
+  secondsPerRound: seconds,
+  bcryptCost: BCRYPT_COST,
+  env: args.env,
+};
 let service;
 try {
   build();
@@ -212,7 +228,7 @@ try {
 }
 
 // A quick run proves the bench works; only a full one is recorded.
-if (!args.quick) {
+if (!args.quick && args.env.length === 0 && !args.rounds && !args.seconds) {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, `bench/results/${db}.json`), JSON.stringify(results, null, 2) + '\n');
 }
@@ -374,7 +390,8 @@ function table(r) {
   const verdict = (ok) => (ok ? 'met' : '**missed**');
   return [
     `${r.db === 'postgres' ? 'PostgreSQL' : 'PGlite'}, ${r.machine.cpu}, ${r.machine.pinned}, node ${r.machine.node}, ` +
-      `${r.rounds} rounds × ${r.secondsPerRound} s, medians, bcrypt cost ${r.bcryptCost}`,
+      `${r.rounds} rounds × ${r.secondsPerRound} s, medians, bcrypt cost ${r.bcryptCost}` +
+      (r.env.length > 0 ? `, with ${r.env.join(' ')}` : ''),
     '',
     row('measure', 'service', 'reference', 'ratio', 'target'),
     row('---', '---:', '---:', '---:', '---'),
