@@ -163,6 +163,9 @@ try {
     'five sign-ins spread over three instances use up one account budget: the sixth is 429 on every instance',
   );
 
+  // 5. npm run start:cluster: a worker that dies is replaced; SIGTERM stops every worker and the primary exits 0.
+  await checkClusterMode();
+
   console.log(JSON.stringify(figures, null, 2));
 } catch (error) {
   console.error(`test:cluster failed: ${error.message}`);
@@ -355,6 +358,53 @@ async function loadWithFaults(balancer, ports) {
     sessionIds,
     refreshTokens,
   };
+}
+
+async function checkClusterMode() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const primary = spawn(process.execPath, ['dist/cluster'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WEB_CONCURRENCY: '2',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  primary.stdout.on('data', (chunk) => (output += chunk));
+  primary.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => primary.once('exit', resolve));
+  const listening = () => new Set([...output.matchAll(/\[Nest\] (\d+) .*Listening on/g)].map((m) => m[1]));
+  const waitFor = async (condition, what) => {
+    for (let i = 0; i < 300; i++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`start:cluster: ${what}\n${output.slice(-3000)}`);
+  };
+  try {
+    await waitFor(() => listening().size === 2, 'two workers listening');
+    const [victim] = listening();
+    process.kill(Number(victim), 'SIGKILL');
+    await waitFor(() => listening().size === 3, 'a third worker replacing the one killed');
+    check(
+      (await call(base, 'GET', '/health/ready')).status === 200,
+      'start:cluster: two workers; a killed worker is replaced',
+    );
+    primary.kill('SIGTERM');
+    const code = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
+    ]);
+    check(code === 0, `start:cluster: SIGTERM stops the workers and the primary exits 0 (${code})`);
+  } finally {
+    primary.kill('SIGKILL');
+  }
 }
 
 async function missing(table, ids) {

@@ -35,6 +35,7 @@ describe('operations', () => {
       instance: { status: 'up' },
       signingKey: { status: 'up', kid: expect.any(String) },
       database: expect.objectContaining({ status: 'up' }),
+      ...(process.env.REDIS_URL ? { redis: expect.objectContaining({ status: 'up' }) } : {}),
     });
     const live = await http(app).get('/health/live');
     expect(live.status).toBe(200);
