@@ -16,7 +16,11 @@ describe('rate limits when Redis is away', () => {
     expect((await http(app).get('/health/live')).status).toBe(200);
     const ready = await http(app).get('/health/ready');
     expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+    expect(ready.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: expect.any(String),
+    });
     const user = await createUser(app);
     await signIn(app, user);
   });
