@@ -129,7 +129,12 @@ try {
     load.survivorFailures.length === 0,
     `no 5xx or connection error from the surviving instance (${load.figures.requests} requests)`,
   );
-  check(load.unaccounted.length === 0, 'every failed request came from the stopped or the killed instance');
+  // A request nginx sends on a connection the stopping instance is closing can still fail (nginx does not retry a
+  // POST): rare, since a draining instance keeps no connection alive. Counted apart in failuresByInstance.
+  check(
+    load.unaccounted.length === 0,
+    `every failed request came from the killed or the stopped instance${load.unaccounted.length ? `: ${load.unaccounted.slice(0, 5).join('; ')}` : ''}`,
+  );
   check(load.exitCodes.stopped === 0, 'the stopped instance exited 0 after finishing its requests');
   const missingUsers = await missing('users', load.userIds);
   const missingSessions = await missing('sessions', load.sessionIds);

@@ -9,6 +9,7 @@ import { useBodyParsers } from './common/body-parsers';
 import { httpRequestDuration, httpRequests } from './metrics/metrics';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation';
+import { Lifecycle } from './health/lifecycle';
 import type { Env } from './config/env.schema';
 
 /**
@@ -55,8 +56,12 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       },
     },
   });
+  const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
+    // While draining, no connection is kept for reuse: once the server stops accepting, a balancer's next request
+    // fails to connect (and is retried elsewhere) instead of dying on a kept-alive connection as it closes.
+    if (lifecycle.isShuttingDown) void reply.header('connection', 'close');
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

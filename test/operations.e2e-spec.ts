@@ -177,7 +177,10 @@ describe('operations', () => {
     const ready = await http(app).get('/health/ready');
     expect(ready.status).toBe(503);
     expect((await http(app).get('/health')).status).toBe(503);
-    expect((await http(app).get('/health/live')).status).toBe(200);
+    const live = await http(app).get('/health/live');
+    expect(live.status).toBe(200);
+    // Nothing is kept alive while draining, so a balancer's next request goes to a new connection.
+    expect(live.headers.connection).toBe('close');
   });
 
   it('GET /health answers 503 once the database stops answering', async () => {
