@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import bcrypt from 'bcrypt';
-import pg from 'pg';
+import { freshDatabase, withClient } from '../scripts/lib/postgres.mjs';
 import { admin, build, freePort, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
 
 const { values: args } = parseArgs({
@@ -39,13 +39,10 @@ const log = (line) => console.error(`bench: ${line}`);
 
 // --- the database: a fresh one for this run --------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'auth-bench-'));
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const benchDatabase = `auth_bench_${process.pid}`;
-const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${benchDatabase}` }).toString();
-if (db === 'postgres') await withPg(serverUrl, (client) => client.query(`create database ${benchDatabase}`));
+const database = db === 'postgres' ? await freshDatabase('auth_bench') : undefined;
 
 const env = {
-  ...(db === 'postgres' ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
+  ...(database ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir }),
   JWT_SECRET: secret,
   BCRYPT_COST: String(BCRYPT_COST),
   // The service is measured, not its limiter (whose own cost is measured apart below).
@@ -193,23 +190,7 @@ try {
   // 5. Admin search at 100,000 users.
   await seed(1001, 100_000);
   results.startToReadyMs.at100kUsers = service.readyMs;
-  const adminTokenAgain = (await post('/auth/login', admin)).access_token;
-  const searchAt100kRuns = [];
-  for (let round = 0; round < rounds; round++) {
-    const run = await load({
-      url: service.base,
-      path: `/admin/users?q=${username(500)}`,
-      tokens: [adminTokenAgain],
-      connections: 10,
-      duration: seconds,
-    });
-    assertAllOk(run, 'GET /admin/users?q= at 100k');
-    searchAt100kRuns.push(run);
-  }
-  const searchAt100k = {
-    rps: median(searchAt100kRuns.map((run) => run.okPerSecond)),
-    p50Ms: median(searchAt100kRuns.map((run) => run.latency.p50)),
-  };
+  const searchAt100k = await search();
   results.adminSearch = {
     at1k: searchAt1k,
     at100k: searchAt100k,
@@ -220,11 +201,7 @@ try {
 } finally {
   await service?.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  if (db === 'postgres') {
-    await withPg(serverUrl, (client) =>
-      client.query(`drop database if exists ${benchDatabase} with (force)`),
-    );
-  }
+  await database?.drop();
 }
 
 // A quick run proves the bench works; only a full one is recorded.
@@ -245,16 +222,6 @@ function range(from, to) {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-async function withPg(url, work) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Users user-<from>..user-<to>, all with PASSWORD; the service is restarted around it (PGlite is one process's). */
 async function seed(from, to) {
   const hash = await bcrypt.hash(PASSWORD, BCRYPT_COST);
@@ -263,8 +230,8 @@ async function seed(from, to) {
            'Bench User ' || i, $1
     from generate_series(${from}::int, ${to}::int) as i`;
   await service.stop();
-  if (db === 'postgres') {
-    await withPg(databaseUrl, async (client) => {
+  if (database) {
+    await withClient(database.url, async (client) => {
       await client.query(insert, [hash]);
       // As autovacuum would soon after a bulk insert: merge the trigram indexes' pending lists, refresh statistics.
       await client.query('vacuum analyze users');

@@ -8,16 +8,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freshDatabase } from './lib/postgres.mjs';
 import { admin, build, freePort, root, startService } from './lib/service.mjs';
 
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const database = `auth_cluster_${process.pid}`;
-const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+const database = await freshDatabase('auth_cluster');
 const workDir = mkdtempSync(join(tmpdir(), 'auth-cluster-'));
 const PASSWORD = 'cluster walk passphrase 7';
 const env = {
-  DATABASE_URL: databaseUrl,
+  DATABASE_URL: database.url,
   REDIS_URL: redisUrl,
   JWT_SECRET: randomBytes(48).toString('base64'),
   // One issuer for all three, as behind a balancer.
@@ -40,8 +39,7 @@ const check = (ok, what) => {
 
 let nginx;
 let instances = [];
-const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-await withServer((client) => client.query(`create database ${database}`));
+const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   build();
 
@@ -181,21 +179,11 @@ try {
   await Promise.all(instances.map((instance) => instance.stop()));
   nginx?.kill();
   await pool.end();
-  await withServer((client) => client.query(`drop database if exists ${database} with (force)`));
+  await database.drop();
   rmSync(workDir, { recursive: true, force: true });
 }
 
 // --- helpers ---------------------------------------------------------------------------------------------------
-
-async function withServer(work) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function call(base, method, path, body, token) {
   const headers = {};

@@ -35,7 +35,7 @@ describe('the signed-in state held in memory', () => {
     expect(await statusSoon(accessToken, 401)).toBe(401);
   });
 
-  it('drops a user disabled, renamed or demoted by another writer', async () => {
+  it('drops a user changed or disabled by another writer', async () => {
     const user = await createUser(app);
     const { accessToken } = await signIn(app, user);
     expect((await profile(accessToken)).body.fullName).not.toBe('Changed Elsewhere');

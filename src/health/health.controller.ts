@@ -53,20 +53,8 @@ export class HealthController {
     this.checksRedis = Boolean(config.get('REDIS_URL', { infer: true }));
   }
 
-  @Get()
-  @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Readiness, as GET /health/ready (kept for existing probes)' })
-  @ApiOkResponse({
-    description: 'Ready: the database (and Redis, when configured) answer',
-    schema: HEALTH_SCHEMA,
-  })
-  @ApiServiceUnavailableResponse({ description: 'Not ready, or shutting down', type: ErrorDto })
-  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
-  check(): Promise<HealthCheckResult> {
-    return this.readiness();
-  }
-
-  @Get('ready')
+  /** GET /health stays for existing probes: it is readiness too. */
+  @Get(['ready', ''])
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary: 'Readiness: the database, Redis when configured, the signing key; 503 while shutting down',
@@ -75,19 +63,6 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'Not ready, or shutting down', type: ErrorDto })
   @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
   ready(): Promise<HealthCheckResult> {
-    return this.readiness();
-  }
-
-  @Get('live')
-  @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Liveness: the process answers (nothing else is checked)' })
-  @ApiOkResponse({ description: 'The process answers', schema: HEALTH_SCHEMA })
-  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
-  live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
-  }
-
-  private readiness(): Promise<HealthCheckResult> {
     return this.health.check([
       () => {
         const indicator = this.indicators.check('instance');
@@ -114,5 +89,14 @@ export class HealthController {
           ]
         : []),
     ]);
+  }
+
+  @Get('live')
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ summary: 'Liveness: the process answers (nothing else is checked)' })
+  @ApiOkResponse({ description: 'The process answers', schema: HEALTH_SCHEMA })
+  @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
   }
 }
