@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
+import { CachedReflector } from './common/cached-reflector';
 import { RolesGuard } from './auth/guards/roles.guard';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
@@ -36,8 +37,9 @@ export class AppModule {
         MetricsModule,
         RateLimitModule,
       ],
-      // In this order: the body's type, the rate limits, who the caller is, then what the caller may do.
       providers: [
+        CachedReflector,
+        // In this order: the body's type, the rate limits, who the caller is, then what the caller may do.
         { provide: APP_GUARD, useClass: ContentTypeGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -18,6 +18,9 @@ import type { Env } from './config/env.schema';
  */
 export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): FastifyAdapter {
   return new FastifyAdapter({
+    // No Nest middleware here, so no middie, whose hook would run on every request for nothing. Nest middleware
+    // (MiddlewareConsumer) does not work without it: use a Fastify hook, as configureApp does.
+    skipMiddie: true,
     // The client address comes from the socket unless the named proxies forwarded it (X-Forwarded-For).
     trustProxy: trustedProxies(TRUST_PROXY),
     frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {

@@ -56,4 +56,54 @@ describe('the signed-in state held in memory', () => {
     expect((await http(app).post('/auth/logout').auth(accessToken, { type: 'bearer' })).status).toBe(204);
     expect((await profile(accessToken)).status).toBe(401);
   });
+
+  describe('tokens verified before', () => {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const decoded = (segment: string) => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+
+    // Each variant is refused although the genuine token, verified once, is remembered as verified.
+    it.each([
+      [
+        'another signature',
+        ([header, payload, signature]: string[]) => [
+          header,
+          payload,
+          `${signature!.slice(0, 10)}${signature![10] === 'A' ? 'B' : 'A'}${signature!.slice(11)}`,
+        ],
+      ],
+      [
+        'a payload granting admin under the same signature',
+        ([header, payload, signature]: string[]) => [
+          header,
+          part({ ...decoded(payload!), roles: ['user', 'admin'] }),
+          signature,
+        ],
+      ],
+      [
+        'no signature, alg none',
+        ([header, payload]: string[]) => [part({ ...decoded(header!), alg: 'none' }), payload, ''],
+      ],
+    ])('refuses the token with %s', async (_case, forge) => {
+      const user = await createUser(app);
+      const { accessToken } = await signIn(app, user);
+      expect((await profile(accessToken)).status).toBe(200);
+      const forged = forge(accessToken.split('.')).join('.');
+      expect((await profile(forged)).status).toBe(401);
+      expect((await http(app).get('/admin/users').auth(forged, { type: 'bearer' })).status).toBe(401);
+      expect((await profile(accessToken)).status).toBe(200);
+    });
+
+    it('still checks the session and the user of a remembered token on every request', async () => {
+      const user = await createUser(app);
+      const { accessToken } = await signIn(app, user);
+      const other = await signIn(app, user);
+      expect((await profile(accessToken)).status).toBe(200);
+      expect((await profile(other.accessToken)).status).toBe(200);
+      expect((await http(app).post('/auth/logout').auth(accessToken, { type: 'bearer' })).status).toBe(204);
+      expect((await profile(accessToken)).status).toBe(401);
+      expect((await profile(other.accessToken)).status).toBe(200);
+      await db.execute(sql`update users set disabled = true where id = ${user.id}`);
+      expect(await statusSoon(other.accessToken, 401)).toBe(401);
+    });
+  });
 });

@@ -16,6 +16,7 @@ describe('expiry', () => {
     const user = await createUser(app);
     const { accessToken, refreshToken } = await signIn(app, user);
     const sliding = await signIn(app, user);
+    // Used once, the token is remembered as verified: it must still end at its exp.
     expect((await http(app).get('/users/me').auth(accessToken, { type: 'bearer' })).status).toBe(200);
 
     await new Promise((resolve) => setTimeout(resolve, 2200));

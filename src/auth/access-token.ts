@@ -1,9 +1,13 @@
+import { ExtractJwt } from 'passport-jwt';
 import type { Role } from '../database/schema';
 
 /** RFC 9068 §2.1: an access token's header says `typ: at+jwt`; RFC 8725 §3.11 allows the media-type form. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The access token a request carries, as passport-jwt takes it: `Authorization: Bearer <token>`. */
+export const bearerTokenOf: (request: object) => string | null = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /** The claims this service puts in an access token (RFC 9068 §2.2), beside iss, aud, iat and exp. */
 export interface AccessTokenClaims {

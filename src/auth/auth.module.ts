@@ -13,6 +13,7 @@ import { jwtOptions } from './jwt-options';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensService } from './tokens.service';
+import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [
@@ -23,6 +24,7 @@ import { TokensService } from './tokens.service';
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),
   ],
   controllers: [AuthController, JwksController],
-  providers: [AuthService, TokensService, LocalStrategy, JwtStrategy],
+  providers: [AuthService, TokensService, LocalStrategy, JwtStrategy, VerifiedTokens],
+  exports: [VerifiedTokens],
 })
 export class AuthModule {}

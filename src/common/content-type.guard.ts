@@ -5,7 +5,7 @@ import {
   SetMetadata,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CachedReflector } from './cached-reflector';
 import type { FastifyRequest } from 'fastify';
 import { OAuthError } from './oauth-error';
 
@@ -22,7 +22,7 @@ export const FormEncoded = () => SetMetadata(FORM_ENCODED, true);
  */
 @Injectable()
 export class ContentTypeGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(private readonly reflector: CachedReflector) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();

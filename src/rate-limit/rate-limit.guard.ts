@@ -1,5 +1,13 @@
 import { type ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { CachedReflector } from '../common/cached-reflector';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import { rateLimitRefusals } from '../metrics/metrics';
 
@@ -11,6 +19,15 @@ import { rateLimitRefusals } from '../metrics/metrics';
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly warnings = new Logger(RateLimitGuard.name);
   private lastWarningAt = 0;
+
+  // The throttler reads six metadata keys per limit on every request.
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: CachedReflector,
+  ) {
+    super(options, storage, reflector);
+  }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     try {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { hours, minutes, seconds, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
@@ -16,8 +15,6 @@ import {
   SignInLimits,
   signInAccountKey,
 } from './sign-in-limits';
-
-const hashedKey = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('base64url');
 
 /** The username or email a sign-in names: the JSON body's, or the form's for the password grant. */
 const loginOf = (request: { body?: unknown }): string | undefined => {
@@ -65,8 +62,8 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
         name: 'global',
         ttl: minutes(1),
         limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }),
-        // Per address across all routes (the throttler's own key is per route).
-        generateKey: (_context, address, name) => hashedKey(name, address),
+        // Per address across all routes (the throttler's own key is per route, and a SHA-256 on every request).
+        generateKey: (_context, address, name) => `${name}:${address}`,
       },
       {
         name: 'auth',
@@ -75,7 +72,7 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
         skipIf: (context) => !isAuthLimited(context),
         // /auth/login and /auth/token are one budget: two doors to the same sign-in.
         generateKey: (context, address, name) =>
-          hashedKey(name, isSignInLimited(context) ? 'sign-in' : context.getHandler().name, address),
+          `${name}:${isSignInLimited(context) ? 'sign-in' : context.getHandler().name}:${address}`,
       },
       {
         name: SIGN_IN_ACCOUNT_THROTTLER,

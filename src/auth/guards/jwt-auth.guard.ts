@@ -1,26 +1,42 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { CachedReflector } from '../../common/cached-reflector';
 import { InvalidTokenException } from '../../common/invalid-token.exception';
 import type { AuthUser } from '../../users/user';
+import { UsersService } from '../../users/users.service';
+import { bearerTokenOf } from '../access-token';
 import { IS_PUBLIC } from '../decorators/public.decorator';
+import { VerifiedTokens } from '../verified-tokens';
 
 // What passport-jwt reports when the request carries no bearer token.
 const NO_TOKEN = 'No auth token';
 
-/** Global: every route needs a valid access token unless marked @Public(). */
+/**
+ * Global: every route needs a valid access token unless marked @Public(). A token passport-jwt has already
+ * verified is not verified again until it expires; its session and user are checked on every request either way.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: CachedReflector,
+    private readonly verifiedTokens: VerifiedTokens,
+    private readonly users: UsersService,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic || super.canActivate(context);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<{ user?: AuthUser }>();
+    const subject = this.verifiedTokens.subjectOf(bearerTokenOf(request));
+    if (!subject) return (await super.canActivate(context)) as boolean;
+    const user = await this.users.findSignedIn(subject.userId, subject.sessionId);
+    request.user = this.handleRequest(null, user ?? false);
+    return true;
   }
 
   // Passport's reasons (expired, bad signature, ...) stay server-side: the client learns only invalid_token.

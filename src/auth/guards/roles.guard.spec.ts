@@ -1,4 +1,4 @@
-import { Reflector } from '@nestjs/core';
+import { CachedReflector } from '../../common/cached-reflector';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { Role } from '../../database/schema';
 import type { AuthUser } from '../../users/user';
@@ -34,7 +34,7 @@ const userWith = (roles: Role[]): AuthUser => ({
 });
 
 describe('RolesGuard', () => {
-  const guard = new RolesGuard(new Reflector());
+  const guard = new RolesGuard(new CachedReflector());
 
   const canActivate = (controller: new () => object, handler: string, user?: AuthUser): boolean => {
     const method = (controller.prototype as Record<string, () => void>)[handler]!;
