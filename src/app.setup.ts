@@ -1,8 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import helmet, { type HelmetOptions } from 'helmet';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
@@ -46,8 +44,8 @@ function trustedProxies(
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const fastify = app.getHttpAdapter().getInstance();
-  const headers = securityHeaders({
-    // helmet's defaults, with what Swagger UI at /api needs: its inline styles and data: images. Requests are
+  app.useSecurityHeaders({
+    // Nest's defaults (helmet's), with what Swagger UI at /api needs: its inline styles and data: images. Requests are
     // not upgraded to https, which would break the UI of a service run over plain http (locally, behind TLS).
     contentSecurityPolicy: {
       directives: {
@@ -61,7 +59,6 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   });
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
     // While draining, no connection is kept for reuse: once the server stops accepting, a balancer's next request
     // fails to connect (and is retried elsewhere) instead of dying on a kept-alive connection as it closes.
     if (lifecycle.isShuttingDown) void reply.header('connection', 'close');
@@ -107,20 +104,6 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     swaggerOptions: { persistAuthorization: true },
   });
   return app;
-}
-
-/**
- * helmet's headers, worked out once: they depend on the options alone, and @fastify/helmet would build helmet
- * anew for every request (a fifth of the time of a token check).
- */
-function securityHeaders(options: HelmetOptions): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value),
-    removeHeader: (name: string) => delete headers[name.toLowerCase()],
-  };
-  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
-  return headers;
 }
 
 /** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */
