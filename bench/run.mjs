@@ -74,6 +74,9 @@ try {
 
   // 1. The profile route against the ceiling.
   const ceiling = await startCeiling();
+  // Both warmed up first, so that the rounds compare compiled code rather than the JIT's first seconds.
+  for (const base of [service.base, ceiling.base])
+    await load({ url: base, path: '/users/me', tokens, connections: 50, duration: seconds });
   const profile = { service: [], ceiling: [] };
   for (let round = 0; round < rounds; round++) {
     for (const [name, base] of [

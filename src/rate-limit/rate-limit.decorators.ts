@@ -1,12 +1,15 @@
 import { applyDecorators, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
+import { CachedReflector } from '../common/cached-reflector';
 import { ErrorDto } from '../common/error.dto';
 
 const AUTH_LIMITED = 'rateLimit:auth';
 const SIGN_IN_LIMITED = 'rateLimit:signIn';
 
+// Asked on every request, by the limits' skipIf.
+const reflector = new CachedReflector();
 const has = (key: string, context: ExecutionContext): boolean =>
-  Reflect.getMetadata(key, context.getHandler()) === true;
+  reflector.get(key, context.getHandler()) === true;
 
 export const isAuthLimited = (context: ExecutionContext) => has(AUTH_LIMITED, context);
 export const isSignInLimited = (context: ExecutionContext) => has(SIGN_IN_LIMITED, context);
