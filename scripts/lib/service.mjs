@@ -30,11 +30,12 @@ export function freePort() {
 
 /**
  * Runs `node dist/main` on a free port with an in-memory PGlite (or `env.DATABASE_URL`), the known admin and
- * whatever `env` adds, and resolves once /health answers 200. `cpu` pins it to that core (taskset), when it can.
+ * whatever `env` adds, and resolves once /health answers 200. `cpu` pins it to that core (taskset), when it can;
+ * `dir` runs another built checkout.
  */
 export async function startService(
   env = {},
-  { timeoutMs = 60_000, cpu, nodeArgs = [], port: fixedPort } = {},
+  { timeoutMs = 60_000, cpu, nodeArgs = [], port: fixedPort, dir = root } = {},
 ) {
   const started = performance.now();
   const port = fixedPort ?? (await freePort());
@@ -59,7 +60,7 @@ export async function startService(
   const command = [process.execPath, '--max-old-space-size=160', ...nodeArgs, 'dist/main'];
   if (cpu !== undefined && hasTaskset()) command.unshift('taskset', '-c', String(cpu));
   const child = spawn(command[0], command.slice(1), {
-    cwd: root,
+    cwd: dir,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,6 +7,7 @@ import { Reflector, type ReflectableDecorator } from '@nestjs/core';
  * every request, and reflect-metadata walks prototype chains to answer each.
  */
 type Target = Parameters<Reflector['get']>[1];
+const ABSENT = Symbol('absent');
 
 @Injectable()
 export class CachedReflector extends Reflector {
@@ -20,9 +21,10 @@ export class CachedReflector extends Reflector {
   override get(metadataKey: unknown, target: Target): unknown {
     let values = this.cache.get(target);
     if (!values) this.cache.set(target, (values = new Map()));
-    if (values.has(metadataKey)) return values.get(metadataKey);
+    const cached = values.get(metadataKey);
+    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
     const value: unknown = super.get(metadataKey, target);
-    values.set(metadataKey, value);
+    values.set(metadataKey, value === undefined ? ABSENT : value);
     return value;
   }
 }
