@@ -3,7 +3,6 @@
 // sets a variable of the service, to measure a choice against its absence; nothing is written either.
 // The server gets core 0 and the load generators core 1 (taskset, when present). Every measurement alternates
 // service and reference over several rounds and reports medians. Writes bench/results/<db>.json.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,7 +12,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import bcrypt from 'bcrypt';
 import { freshDatabase, withClient } from '../scripts/lib/postgres.mjs';
-import { admin, build, freePort, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
+import { admin, build, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
+import { LOAD_CPU, load, median, pinned, run, SERVER_CPU, startCeiling } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,11 +30,7 @@ const rounds = Number(args.rounds ?? (args.quick ? 1 : 3));
 const seconds = Number(args.seconds ?? (args.quick ? 1 : 5));
 const BCRYPT_COST = 10;
 const PASSWORD = 'bench passphrase';
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
 const secret = randomBytes(48).toString('base64');
-const pinned = (cpu, command) => (hasTaskset() ? ['taskset', '-c', String(cpu), ...command] : command);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const log = (line) => console.error(`bench: ${line}`);
 
 // --- the database: a fresh one for this run --------------------------------------------------------------------
@@ -73,7 +69,7 @@ try {
   const adminToken = (await post('/auth/login', admin)).access_token;
 
   // 1. The profile route against the ceiling.
-  const ceiling = await startCeiling();
+  const ceiling = await startCeiling({ secret, issuer: service.base });
   // Both warmed up first, so that the rounds compare compiled code rather than the JIT's first seconds.
   for (const base of [service.base, ceiling.base])
     await load({ url: base, path: '/users/me', tokens, connections: 50, duration: seconds });
@@ -267,23 +263,6 @@ async function signIn(numbers, field = 'access_token') {
   return tokens;
 }
 
-function run(command) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop()))
-        : reject(new Error(`${command.join(' ')}: ${code}`)),
-    );
-  });
-}
-
-function load(spec) {
-  return run(pinned(LOAD_CPU, [process.execPath, 'bench/load.mjs', JSON.stringify(spec)]));
-}
-
 function bcryptRate(duration) {
   // On the server's core, with the thread pool's four compares in flight, as the service's own would be.
   return run(
@@ -303,25 +282,6 @@ function assertAllOk(result, what) {
       `${what}: ${result.non2xx} non-2xx, ${result.errors} errors of ${result.ok + result.non2xx}`,
     );
   }
-}
-
-async function startCeiling() {
-  const port = await freePort();
-  const [command, ...rest] = pinned(SERVER_CPU, [process.execPath, 'bench/ceiling.mjs']);
-  const child = spawn(command, rest, {
-    cwd: root,
-    env: {
-      ...process.env,
-      JWT_SECRET: secret,
-      JWT_ISSUER: service.base,
-      JWT_AUDIENCE: 'nest-auth-service',
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve) => child.stdout.once('data', resolve));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { base: `http://127.0.0.1:${port}`, stop: () => (child.kill(), exited) };
 }
 
 function peakRssMb(pid) {
