@@ -34,13 +34,18 @@ describe('CachedReflector', () => {
     expect(reflector.getAllAndOverride(Tagged, [handler, Controller])).toEqual(['handler']);
   });
 
-  it('reads the metadata of a target once, undefined included', () => {
-    const reflector = new CachedReflector();
+  it('reads the metadata of a target once, undefined included, for every instance', () => {
+    class Fresh {
+      @SetMetadata('scope', 'fresh')
+      handler(): void {}
+    }
     const read = jest.spyOn(Reflect, 'getMetadata');
     try {
-      for (let i = 0; i < 3; i++) {
-        reflector.get('scope', handler);
-        reflector.get('missing', handler);
+      for (const reflector of [new CachedReflector(), new CachedReflector()]) {
+        for (let i = 0; i < 3; i++) {
+          expect(reflector.get('scope', Fresh.prototype.handler)).toBe('fresh');
+          expect(reflector.get('missing', Fresh.prototype.handler)).toBeUndefined();
+        }
       }
       expect(read).toHaveBeenCalledTimes(2);
     } finally {

@@ -8,19 +8,19 @@ import { Reflector, type ReflectableDecorator } from '@nestjs/core';
  */
 type Target = Parameters<Reflector['get']>[1];
 const ABSENT = Symbol('absent');
+// One cache for every instance: the metadata belongs to the classes, not to who reads it.
+const cache = new WeakMap<Target, Map<unknown, unknown>>();
 
 @Injectable()
 export class CachedReflector extends Reflector {
-  private readonly cache = new WeakMap<Target, Map<unknown, unknown>>();
-
   override get<T extends ReflectableDecorator<unknown>>(
     decorator: T,
     target: Target,
   ): T extends ReflectableDecorator<unknown, infer R> ? R : unknown;
   override get<TResult = unknown, TKey = unknown>(metadataKey: TKey, target: Target): TResult;
   override get(metadataKey: unknown, target: Target): unknown {
-    let values = this.cache.get(target);
-    if (!values) this.cache.set(target, (values = new Map()));
+    let values = cache.get(target);
+    if (!values) cache.set(target, (values = new Map()));
     const cached = values.get(metadataKey);
     if (cached !== undefined) return cached === ABSENT ? undefined : cached;
     const value: unknown = super.get(metadataKey, target);
