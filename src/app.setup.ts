@@ -6,6 +6,7 @@ import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/a
 import { useBodyParsers } from './common/body-parsers';
 import { httpRequestDuration, httpRequests } from './metrics/metrics';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { SECURITY_HEADERS, sendSecurityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation';
 import { Lifecycle } from './health/lifecycle';
 import type { Env } from './config/env.schema';
@@ -21,8 +22,12 @@ export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): Fastif
     skipMiddie: true,
     // The client address comes from the socket unless the named proxies forwarded it (X-Forwarded-For).
     trustProxy: trustedProxies(TRUST_PROXY),
+    // Raised before any hook runs, hence the security headers here too.
     frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {
-      void reply.code(400).send({ statusCode: 400, message: 'Malformed request URL', error: 'Bad Request' });
+      void reply
+        .headers(SECURITY_HEADERS)
+        .code(400)
+        .send({ statusCode: 400, message: 'Malformed request URL', error: 'Bad Request' });
     },
   });
 }
@@ -44,19 +49,7 @@ function trustedProxies(
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   const fastify = app.getHttpAdapter().getInstance();
-  app.useSecurityHeaders({
-    // Nest's defaults (helmet's), with what Swagger UI at /api needs: its inline styles and data: images. Requests are
-    // not upgraded to https, which would break the UI of a service run over plain http (locally, behind TLS).
-    contentSecurityPolicy: {
-      directives: {
-        upgradeInsecureRequests: null,
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
+  sendSecurityHeaders(fastify);
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (_request, reply, done) => {
     // While draining, no connection is kept for reuse: once the server stops accepting, a balancer's next request
