@@ -111,4 +111,34 @@ describe('rate limits', () => {
     expect(statuses.slice(0, 30)).toEqual(Array(30).fill(200));
     expect(statuses[30]).toBe(429);
   });
+
+  it('counts requests to the authentication endpoints in the limit of every route too', async () => {
+    for (let index = 0; index < 3; index++)
+      expect((await login(address(81), named(`both.${index}`))).status).toBe(401);
+    const statuses: number[] = [];
+    for (let index = 0; index < 28; index++)
+      statuses.push(
+        (
+          await http(app)
+            .get('/health')
+            .set(from(address(81)))
+        ).status,
+      );
+    expect(statuses.slice(0, 27)).toEqual(Array(27).fill(200));
+    expect(statuses[27]).toBe(429);
+  });
+
+  it('refuses past the limit of every route with Retry-After and the error shape, on a signed-in route too', async () => {
+    for (let index = 0; index < 30; index++)
+      await http(app)
+        .get('/users/me')
+        .set(from(address(82)));
+    const refused = await http(app)
+      .get('/users/me')
+      .set(from(address(82)));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual(tooMany);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+  });
 });

@@ -6,7 +6,7 @@ import { ErrorDto } from '../common/error.dto';
 const AUTH_LIMITED = 'rateLimit:auth';
 const SIGN_IN_LIMITED = 'rateLimit:signIn';
 
-// Asked on every request, by the limits' skipIf.
+// Asked on every request, by RateLimitGuard and the per-account limit's skipIf.
 const reflector = new CachedReflector();
 const has = (key: string, context: ExecutionContext): boolean =>
   reflector.get(key, context.getHandler()) === true;

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { hours, minutes, seconds, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Env } from '../config/env.schema';
-import { isAuthLimited, isSignInLimited } from './rate-limit.decorators';
+import { isSignInLimited } from './rate-limit.decorators';
 import {
   ResettableMemoryStorage,
   ResettableRedisStorage,
@@ -48,8 +48,9 @@ export class RateLimitStorageModule {}
 
 /**
  * Three limits, counted in memory or, with REDIS_URL, in Redis shared by every instance: requests per address to
- * any route; requests per address to the authentication endpoints; and sign-ins naming one account, from
- * anywhere, so that neither one address guessing many accounts nor many addresses guessing one get far.
+ * any route (RateLimitGuard counts it); requests per address to the authentication endpoints; and sign-ins naming
+ * one account, from anywhere, so that neither one address guessing many accounts nor many addresses guessing one
+ * get far. RateLimitGuard applies the two below to @AuthRateLimit() endpoints only.
  */
 export const RateLimitModule = ThrottlerModule.forRootAsync({
   imports: [RateLimitStorageModule],
@@ -59,17 +60,9 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
     setHeaders: false,
     throttlers: [
       {
-        name: 'global',
-        ttl: minutes(1),
-        limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }),
-        // Per address across all routes (the throttler's own key is per route, and a SHA-256 on every request).
-        generateKey: (_context, address, name) => `${name}:${address}`,
-      },
-      {
         name: 'auth',
         ttl: minutes(1),
         limit: config.get('AUTH_RATE_LIMIT_PER_MINUTE', { infer: true }),
-        skipIf: (context) => !isAuthLimited(context),
         // /auth/login and /auth/token are one budget: two doors to the same sign-in.
         generateKey: (context, address, name) =>
           `${name}:${isSignInLimited(context) ? 'sign-in' : context.getHandler().name}:${address}`,
