@@ -12,7 +12,7 @@ export class AuditEventDto {
   actorId!: string | null;
   @ApiProperty({ type: String, nullable: true, example: '127.0.0.1' }) ip!: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'curl/8.0' }) userAgent!: string | null;
-  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, example: {} }) details!: Record<string, unknown>;
 }
 
@@ -36,6 +36,6 @@ export const toAuditEventDto = ({
   actorId,
   ip,
   userAgent,
-  createdAt,
+  createdAt: createdAt.toISOString(),
   details,
 });
