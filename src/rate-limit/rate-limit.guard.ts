@@ -16,6 +16,7 @@ import type { Env } from '../config/env.schema';
 import { rateLimitRefusals } from '../metrics/metrics';
 import { isAuthLimited } from './rate-limit.decorators';
 
+// Its name when it was one of the module's limits: counters kept in Redis carry over.
 const ADDRESS_LIMIT = 'global';
 
 /**
