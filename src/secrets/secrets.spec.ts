@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -85,6 +85,38 @@ describe('loadSecrets', () => {
       loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir }),
     ]);
     expect(material(second)).toEqual(material(first));
+  });
+
+  it('gives the same keys to many loads racing on a fresh DATA_DIR, and leaves only the secret', async () => {
+    const loads = await Promise.all(
+      Array.from({ length: 20 }, () => loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir })),
+    );
+    const stored = Buffer.from((await readFile(join(dir, 'jwt-secret'), 'utf8')).trim(), 'base64');
+    for (const secrets of loads) expect(material(secrets)).toEqual(material(Secrets.fromSecret(stored)));
+    expect(await readdir(dir)).toEqual(['jwt-secret']);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['cut short', 'c2hvcnQ=\n'],
+  ])(
+    'refuses a stored secret that is %s (a start cut off while writing it), naming the file',
+    async (_case, text) => {
+      await writeFile(join(dir, 'jwt-secret'), text);
+      await expect(loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir })).rejects.toThrow(
+        `${join(dir, 'jwt-secret')} does not hold a generated secret: delete it to generate a new one, or set JWT_SECRET`,
+      );
+    },
+  );
+
+  it('refuses a stored ES256 key cut short, naming the file', async () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    await writeFile(join(dir, 'jwt-es256-private.pem'), pem.slice(0, 60));
+    await expect(loadSecrets({ JWT_ALGORITHM: 'ES256', DATA_DIR: dir })).rejects.toThrow(
+      `${join(dir, 'jwt-es256-private.pem')} does not hold a generated key: delete it to generate a new one, or set JWT_PRIVATE_KEY_FILE`,
+    );
   });
 
   it('gives the same keys on the next start, so tokens survive a restart', async () => {

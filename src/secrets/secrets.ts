@@ -8,8 +8,8 @@ import {
   KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Env } from '../config/env.schema';
@@ -81,6 +81,9 @@ export class Secrets {
     );
   }
 }
+
+// The size of the HS256 secret generated into DATA_DIR when JWT_SECRET is not set.
+const GENERATED_SECRET_BYTES = 48;
 
 const derive = (material: Buffer, purpose: string) =>
   Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), purpose, 32));
@@ -179,7 +182,13 @@ async function generatedKeyPair(
     generateKeyPair(algorithm).export({ format: 'pem', type: 'pkcs8' }).toString(),
   );
   if (pem.created) logger.warn(`JWT_PRIVATE_KEY_FILE is not set: generated a ${algorithm} key into ${path}`);
-  return createPrivateKey(pem.value);
+  try {
+    return createPrivateKey(pem.value);
+  } catch {
+    throw new Error(
+      `${path} does not hold a generated key: delete it to generate a new one, or set JWT_PRIVATE_KEY_FILE`,
+    );
+  }
 }
 
 async function loadSecret(env: KeyEnv): Promise<Secrets> {
@@ -190,27 +199,41 @@ async function loadSecret(env: KeyEnv): Promise<Secrets> {
     return Secrets.fromSecret(randomBytes(48));
   }
   const path = resolve(env.DATA_DIR, 'jwt-secret');
-  const secret = await keepOnce(path, () => randomBytes(48).toString('base64'));
+  const secret = await keepOnce(path, () => randomBytes(GENERATED_SECRET_BYTES).toString('base64'));
   if (secret.created) {
     logger.warn(`JWT_SECRET is not set: generated one and kept it in ${path}. Set JWT_SECRET in production.`);
   }
-  return Secrets.fromSecret(Buffer.from(secret.value.trim(), 'base64'));
+  const bytes = Buffer.from(secret.value.trim(), 'base64');
+  // Never sign with what a damaged file holds: an empty HMAC key would let anyone forge tokens.
+  if (bytes.length !== GENERATED_SECRET_BYTES) {
+    throw new Error(
+      `${path} does not hold a generated secret: delete it to generate a new one, or set JWT_SECRET`,
+    );
+  }
+  return Secrets.fromSecret(bytes);
 }
 
 /** The file's content, written by `create` (owner-only) if there is none yet; safe when two starts race. */
 async function keepOnce(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
   const existing = await readIfPresent(path);
   if (existing !== undefined) return { value: existing, created: false };
-  await mkdir(resolve(path, '..'), { recursive: true });
+  await mkdir(dirname(path), { recursive: true });
+  // Written in full beside it, then linked into place (which fails if the file exists): whoever reads the path,
+  // a start racing this one included, finds the whole file or none.
+  const draft = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  let created = true;
   try {
-    await writeFile(path, create().trim() + '\n', { mode: 0o600, flag: 'wx' });
-    await chmod(path, 0o600);
+    await writeFile(draft, create().trim() + '\n', { mode: 0o600 });
+    await chmod(draft, 0o600);
+    await link(draft, path);
   } catch (error) {
     // Another process starting on the same DATA_DIR wrote it first: use theirs.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return { value: (await readIfPresent(path))!, created: false };
+    created = false;
+  } finally {
+    await rm(draft, { force: true });
   }
-  return { value: (await readIfPresent(path))!, created: true };
+  return { value: (await readIfPresent(path))!, created };
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
