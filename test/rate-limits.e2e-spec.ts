@@ -98,44 +98,31 @@ describe('rate limits', () => {
     expect((await register(5)).status).toBe(429);
   });
 
-  it('limits every route generously per address', async () => {
+  /** The statuses of `count` requests from one address, one after another. */
+  const statusesOf = async (count: number, send: () => Promise<{ status: number }>) => {
     const statuses: number[] = [];
-    for (let index = 0; index < 31; index++)
-      statuses.push(
-        (
-          await http(app)
-            .get('/health')
-            .set(from(address(80)))
-        ).status,
-      );
-    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(200));
-    expect(statuses[30]).toBe(429);
+    for (let index = 0; index < count; index++) statuses.push((await send()).status);
+    return statuses;
+  };
+  const health = (address: string) => () => http(app).get('/health').set(from(address));
+
+  it('limits every route generously per address', async () => {
+    expect(await statusesOf(31, health(address(80)))).toEqual([...Array(30).fill(200), 429]);
   });
 
   it('counts requests to the authentication endpoints in the limit of every route too', async () => {
     for (let index = 0; index < 3; index++)
       expect((await login(address(81), named(`both.${index}`))).status).toBe(401);
-    const statuses: number[] = [];
-    for (let index = 0; index < 28; index++)
-      statuses.push(
-        (
-          await http(app)
-            .get('/health')
-            .set(from(address(81)))
-        ).status,
-      );
-    expect(statuses.slice(0, 27)).toEqual(Array(27).fill(200));
-    expect(statuses[27]).toBe(429);
+    expect(await statusesOf(28, health(address(81)))).toEqual([...Array(27).fill(200), 429]);
   });
 
   it('refuses past the limit of every route with Retry-After and the error shape, on a signed-in route too', async () => {
-    for (let index = 0; index < 30; index++)
-      await http(app)
+    const profile = () =>
+      http(app)
         .get('/users/me')
         .set(from(address(82)));
-    const refused = await http(app)
-      .get('/users/me')
-      .set(from(address(82)));
+    expect(await statusesOf(30, profile)).toEqual(Array(30).fill(401));
+    const refused = await profile();
     expect(refused.status).toBe(429);
     expect(refused.body).toEqual(tooMany);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
