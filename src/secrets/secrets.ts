@@ -82,7 +82,7 @@ export class Secrets {
   }
 }
 
-// The size of the HS256 secret generated into DATA_DIR when JWT_SECRET is not set.
+// The size of the HS256 secret generated (into DATA_DIR, or memory) when JWT_SECRET is not set.
 const GENERATED_SECRET_BYTES = 48;
 
 const derive = (material: Buffer, purpose: string) =>
@@ -196,7 +196,7 @@ async function loadSecret(env: KeyEnv): Promise<Secrets> {
   const logger = new Logger('Secrets');
   if (env.DATA_DIR === ':memory:') {
     logger.warn('JWT_SECRET is not set: using a random secret held in memory; tokens end with this process');
-    return Secrets.fromSecret(randomBytes(48));
+    return Secrets.fromSecret(randomBytes(GENERATED_SECRET_BYTES));
   }
   const path = resolve(env.DATA_DIR, 'jwt-secret');
   const secret = await keepOnce(path, () => randomBytes(GENERATED_SECRET_BYTES).toString('base64'));
