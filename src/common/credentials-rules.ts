@@ -1,4 +1,4 @@
-// The contract's rules for usernames and passwords (../shared/API.md), shared by DTOs and config.
+// The contract's rules for usernames and passwords (docs/API.md), shared by DTOs and config.
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
 export const PASSWORD_MIN_CHARACTERS = 8;
 // bcrypt reads at most 72 bytes; longer input would be cut silently, so it is refused instead.

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** The shape of every error (../shared/API.md), as Nest makes it. */
+/** The shape of every error (docs/API.md), as Nest makes it. */
 export class ErrorDto {
   @ApiProperty({ example: 400 }) statusCode!: number;
   @ApiProperty({
