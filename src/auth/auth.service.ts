@@ -198,7 +198,7 @@ export class AuthService {
       client,
       details: { sessionId: started.session.id },
     });
-    return this.tokens.pair(user, started.session.id, started.refreshToken);
+    return this.tokens.pair(user, started.session, started.refreshToken);
   }
 
   private async tryRefresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto | undefined> {
@@ -227,6 +227,6 @@ export class AuthService {
         ...(rotation.outcome === 'replayed-in-grace' && { replayedInGrace: true }),
       },
     });
-    return this.tokens.pair(user, session.id, rotation.refreshToken);
+    return this.tokens.pair(user, session, rotation.refreshToken);
   }
 }

@@ -11,6 +11,8 @@ const JWT_SECRET = 'a-unit-test-secret-of-at-least-32-bytes';
 const USER_ID = '3f1c2b7a-5d4e-4f60-9a8b-7c6d5e4f3a2b';
 const SESSION_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const REFRESH_TOKEN = 'opaque-refresh-token';
+// A session that ends later than its refresh token's lifetime (30 days) would.
+const SESSION = { id: SESSION_ID, expiresAt: new Date(Date.now() + 40 * 24 * 3600 * 1000) };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // Values apart from the defaults, so that each claim is seen to come from the configuration.
@@ -47,7 +49,7 @@ describe('TokensService.pair', () => {
   const { service, secrets } = buildService();
 
   it('returns the access token with the lifetimes of both tokens and the refresh token unchanged', async () => {
-    const pair = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION_ID, REFRESH_TOKEN);
+    const pair = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION, REFRESH_TOKEN);
     expect(pair).toEqual({
       access_token: expect.any(String),
       token_type: 'Bearer',
@@ -57,8 +59,14 @@ describe('TokensService.pair', () => {
     });
   });
 
+  it('gives the refresh token no longer than its session has left (SESSION_MAX_LIFETIME)', async () => {
+    const endingSoon = { id: SESSION_ID, expiresAt: new Date(Date.now() + 3_600_000) };
+    const pair = await service.pair({ id: USER_ID, roles: ['user'] }, endingSoon, REFRESH_TOKEN);
+    expect(pair.refresh_expires_in).toBe(3600);
+  });
+
   it('signs the access token with HS256 and names the key in an at+jwt header', async () => {
-    const { access_token } = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION_ID, REFRESH_TOKEN);
+    const { access_token } = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION, REFRESH_TOKEN);
     expect(decodeProtectedHeader(access_token)).toEqual({
       alg: 'HS256',
       typ: 'at+jwt',
@@ -71,11 +79,7 @@ describe('TokensService.pair', () => {
     ['an admin', ['user', 'admin'] as const],
   ])('puts the RFC 9068 claims of %s in the access token', async (_case, roles) => {
     const before = Math.floor(Date.now() / 1000);
-    const { access_token } = await service.pair(
-      { id: USER_ID, roles: [...roles] },
-      SESSION_ID,
-      REFRESH_TOKEN,
-    );
+    const { access_token } = await service.pair({ id: USER_ID, roles: [...roles] }, SESSION, REFRESH_TOKEN);
     const after = Math.floor(Date.now() / 1000);
 
     const { payload, protectedHeader } = await verify(access_token);
@@ -98,14 +102,14 @@ describe('TokensService.pair', () => {
 
   it('gives every access token its own jti, also for the same user and session', async () => {
     const tokens = await Promise.all(
-      [1, 2, 3].map(() => service.pair({ id: USER_ID, roles: ['user'] }, SESSION_ID, REFRESH_TOKEN)),
+      [1, 2, 3].map(() => service.pair({ id: USER_ID, roles: ['user'] }, SESSION, REFRESH_TOKEN)),
     );
     const ids = await Promise.all(tokens.map(async (pair) => (await verify(pair.access_token)).payload.jti));
     expect(new Set(ids).size).toBe(3);
   });
 
   it('signs with the configured secret only', async () => {
-    const { access_token } = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION_ID, REFRESH_TOKEN);
+    const { access_token } = await service.pair({ id: USER_ID, roles: ['user'] }, SESSION, REFRESH_TOKEN);
     await expect(
       jwtVerify(access_token, new TextEncoder().encode('another-secret-of-at-least-32-bytes!!')),
     ).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });

@@ -28,15 +28,18 @@ export class TokensService {
     this.clientId = config.get('JWT_CLIENT_ID', { infer: true });
   }
 
-  /** An access token for the session (issuer, audience, lifetime and header come from JwtModule's options). */
+  /**
+   * An access token for the session (issuer, audience, lifetime and header come from JwtModule's options), and
+   * the session's refresh token, which lasts as long as the session (capped by its maximum lifetime).
+   */
   async pair(
     user: { id: string; roles: Role[] },
-    sessionId: string,
+    session: { id: string; expiresAt: Date },
     refreshToken: string,
   ): Promise<TokenPairDto> {
     const claims: AccessTokenClaims = {
       sub: user.id,
-      sid: sessionId,
+      sid: session.id,
       client_id: this.clientId,
       roles: user.roles,
     };
@@ -46,7 +49,10 @@ export class TokensService {
       token_type: 'Bearer',
       expires_in: this.accessTtlSeconds,
       refresh_token: refreshToken,
-      refresh_expires_in: this.refreshTtlSeconds,
+      refresh_expires_in: Math.max(
+        0,
+        Math.min(this.refreshTtlSeconds, Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000)),
+      ),
     };
   }
 

@@ -71,6 +71,7 @@ export const envSchema = z
     JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
     ACCESS_TOKEN_TTL: duration('15m'),
     REFRESH_TOKEN_TTL: duration('7d'),
+    SESSION_MAX_LIFETIME: duration('30d'),
     REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
     AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
     PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
 import { DATABASE, type Database } from '../database/database';
 import { refreshTokens, sessions, users } from '../database/schema';
@@ -18,11 +18,20 @@ const sessionColumns = {
 const isLive = and(isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`));
 const secondsFromNow = (seconds: number) => sql`now() + make_interval(secs => ${seconds})`;
 
+/** How long a session lasts: `slidingSeconds` from its last refresh, and never past `maxSeconds` from its start. */
+export interface SessionLifetime {
+  slidingSeconds: number;
+  maxSeconds: number;
+}
+
+const endOf = (start: SQLWrapper, { slidingSeconds, maxSeconds }: SessionLifetime) =>
+  sql`least(${secondsFromNow(slidingSeconds)}, ${start} + make_interval(secs => ${maxSeconds}))`;
+
 export interface NewSession {
   userId: string;
   userAgent?: string;
   ip?: string;
-  ttlSeconds: number;
+  lifetime: SessionLifetime;
   refreshTokenHash: string;
 }
 
@@ -45,7 +54,7 @@ export class SessionsRepository {
    * disable either waits for this sign-in (and then ends its session) or is seen by it: none slips between.
    * This is the one place sessions read the users table.
    */
-  async create({ refreshTokenHash, ttlSeconds, ...session }: NewSession): Promise<Session | undefined> {
+  async create({ refreshTokenHash, lifetime, ...session }: NewSession): Promise<Session | undefined> {
     return this.db.transaction(async (tx) => {
       const [holder] = await tx
         .select({ id: users.id })
@@ -55,7 +64,7 @@ export class SessionsRepository {
       if (!holder) return undefined;
       const [created] = await tx
         .insert(sessions)
-        .values({ ...session, expiresAt: secondsFromNow(ttlSeconds) })
+        .values({ ...session, expiresAt: endOf(sql`now()`, lifetime) })
         .returning(sessionColumns);
       await tx.insert(refreshTokens).values({ tokenHash: refreshTokenHash, sessionId: created!.id });
       return created!;
@@ -64,9 +73,14 @@ export class SessionsRepository {
 
   /**
    * Marks the live session's current token `tokenHash` as rotated and makes `successorHash` current, sliding
-   * the expiry. The conditional update settles races: of several requests with one token, exactly one rotates.
+   * the expiry up to the session's maximum lifetime. The conditional update settles races: of several requests with
+   * one token, exactly one rotates.
    */
-  async rotate(tokenHash: string, successorHash: string, ttlSeconds: number): Promise<Session | undefined> {
+  async rotate(
+    tokenHash: string,
+    successorHash: string,
+    lifetime: SessionLifetime,
+  ): Promise<Session | undefined> {
     return this.db.transaction(async (tx) => {
       const [spent] = await tx
         .update(refreshTokens)
@@ -75,7 +89,8 @@ export class SessionsRepository {
           and(
             eq(refreshTokens.tokenHash, tokenHash),
             isNull(refreshTokens.rotatedAt),
-            sql`${refreshTokens.sessionId} in (select ${sessions.id} from ${sessions} where ${isLive})`,
+            sql`${refreshTokens.sessionId} in (select ${sessions.id} from ${sessions} where ${isLive}
+              and ${sessions.createdAt} > now() - make_interval(secs => ${lifetime.maxSeconds}))`,
           ),
         )
         .returning({ sessionId: refreshTokens.sessionId });
@@ -83,7 +98,7 @@ export class SessionsRepository {
       await tx.insert(refreshTokens).values({ tokenHash: successorHash, sessionId: spent.sessionId });
       const [session] = await tx
         .update(sessions)
-        .set({ lastUsedAt: sql`now()`, expiresAt: secondsFromNow(ttlSeconds) })
+        .set({ lastUsedAt: sql`now()`, expiresAt: endOf(sessions.createdAt, lifetime) })
         .where(eq(sessions.id, spent.sessionId))
         .returning(sessionColumns);
       return session;

@@ -4,7 +4,7 @@ import type { Env } from '../config/env.schema';
 import { Secrets } from '../secrets/secrets';
 import { RefreshTokens } from './refresh-tokens';
 import type { ClientInfo, Session } from './session';
-import { SessionsRepository } from './sessions.repository';
+import { type SessionLifetime, SessionsRepository } from './sessions.repository';
 
 export type Rotation =
   | { outcome: 'rotated'; session: Session; refreshToken: string }
@@ -17,6 +17,7 @@ export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
   private readonly refreshTokens: RefreshTokens;
   private readonly refreshTtlSeconds: number;
+  private readonly maxLifetimeSeconds: number;
   private readonly graceSeconds: number;
 
   constructor(
@@ -26,7 +27,12 @@ export class SessionsService {
   ) {
     this.refreshTokens = new RefreshTokens(secrets.refreshTokenKey);
     this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
+    this.maxLifetimeSeconds = config.get('SESSION_MAX_LIFETIME', { infer: true });
     this.graceSeconds = config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true });
+  }
+
+  private get lifetime(): SessionLifetime {
+    return { slidingSeconds: this.refreshTtlSeconds, maxSeconds: this.maxLifetimeSeconds };
   }
 
   /** A new session and its first refresh token; undefined when the user is disabled by then. */
@@ -39,7 +45,7 @@ export class SessionsService {
       userId,
       userAgent: client.userAgent?.slice(0, 512),
       ip: client.ip,
-      ttlSeconds: this.refreshTtlSeconds,
+      lifetime: this.lifetime,
       refreshTokenHash: RefreshTokens.hash(refreshToken),
     });
     return session && { session, refreshToken };
@@ -56,7 +62,7 @@ export class SessionsService {
     const successor = this.refreshTokens.successorOf(refreshToken);
     const successorHash = RefreshTokens.hash(successor);
 
-    const session = await this.sessions.rotate(tokenHash, successorHash, this.refreshTtlSeconds);
+    const session = await this.sessions.rotate(tokenHash, successorHash, this.lifetime);
     if (session) return { outcome: 'rotated', session, refreshToken: successor };
 
     const spent = await this.sessions.findSpent(tokenHash, successorHash, this.graceSeconds);
