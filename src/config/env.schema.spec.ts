@@ -137,6 +137,16 @@ describe('validateEnv', () => {
     ['DATABASE_URL', 'mysql://db/auth'],
     ['TRUST_PROXY', '0.0.0.0/0'],
     ['TRUST_PROXY', '::/0'],
+    ['TRUST_PROXY', '::ffff:0:0/96'],
+    ['TRUST_PROXY', '::ffff:0.0.0.0/96'],
+    ['TRUST_PROXY', '0:0:0:0:0:ffff:0:0/96'],
+    ['TRUST_PROXY', '::ffff:128.0.0.0/97'],
+    ['TRUST_PROXY', '::ffff:10.0.0.0/103'],
+    ['TRUST_PROXY', '::/96'],
+    ['TRUST_PROXY', '::0.0.0.0/100'],
+    ['TRUST_PROXY', '::/16'],
+    ['TRUST_PROXY', '::/80'],
+    ['TRUST_PROXY', '10.0.0.1, ::ffff:0:0/96'],
     ['TRUST_PROXY', '99'],
     ['TRUST_PROXY', 'true'],
     ['TRUST_PROXY', 'proxy.example.com'],
@@ -192,12 +202,21 @@ describe('validateEnv', () => {
     });
   });
 
-  it.each(['127.0.0.1', '10.0.0.0/8, 192.168.1.1', 'loopback', '2', '2001:db8::/32'])(
-    'accepts TRUST_PROXY=%s',
-    (setting) => {
-      expect(validateEnv({ TRUST_PROXY: setting }).TRUST_PROXY).toBe(setting);
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '10.0.0.0/8, 192.168.1.1',
+    'loopback',
+    '2',
+    '2001:db8::/32',
+    '::1',
+    '::ffff:10.0.0.0/104',
+    '::ffff:192.168.1.1',
+    '::ffff:0:0/128',
+    '64:ff9b::/96',
+    '::1:0:0:0/96',
+  ])('accepts TRUST_PROXY=%s', (setting) => {
+    expect(validateEnv({ TRUST_PROXY: setting }).TRUST_PROXY).toBe(setting);
+  });
 
   it.each(['development', 'test'])('lets %s start without a JWT_SECRET', (nodeEnv) => {
     expect(validateEnv({ NODE_ENV: nodeEnv })).toEqual({ ...DEFAULTS, NODE_ENV: nodeEnv });

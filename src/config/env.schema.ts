@@ -16,8 +16,40 @@ function isTrustedProxySetting(value: string): boolean {
     if (bits === undefined) return true;
     const prefix = Number(bits);
     // A prefix shorter than /8 (IPv4) or /16 (IPv6) trusts most of the internet.
-    return /^\d+$/.test(bits) && prefix >= (version === 4 ? 8 : 16) && prefix <= (version === 4 ? 32 : 128);
+    if (!/^\d+$/.test(bits) || prefix < (version === 4 ? 8 : 16) || prefix > (version === 4 ? 32 : 128))
+      return false;
+    return version === 4 || !coversMostOfIPv4(ipv6Bits(address!), prefix);
   });
+}
+
+// IPv4 clients also meet IPv6 ranges in their mapped (::ffff:a.b.c.d) and compatible (::a.b.c.d) forms.
+const IPV4_IN_IPV6_BLOCKS = [0xffffn << 32n, 0n];
+
+/** Whether an IPv6 range holds more than a /8 of IPv4 through either form, as ::ffff:0:0/96 or ::/16 do. */
+function coversMostOfIPv4(network: bigint, prefix: number): boolean {
+  const hostBits = BigInt(128 - Math.min(prefix, 96));
+  return prefix < 96 + 8 && IPV4_IN_IPV6_BLOCKS.some((block) => network >> hostBits === block >> hostBits);
+}
+
+/** The 128 bits of an address that isIP has found to be IPv6. */
+function ipv6Bits(address: string): bigint {
+  let text = address.replace(/%.*$/, '');
+  const ipv4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (ipv4) {
+    const [a, b, c, d] = ipv4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, ipv4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const groupsOf = (part: string | undefined) => (part ? part.split(':') : []);
+  const groups =
+    tail === undefined
+      ? groupsOf(head)
+      : [
+          ...groupsOf(head),
+          ...Array<string>(8 - groupsOf(head).length - groupsOf(tail).length).fill('0'),
+          ...groupsOf(tail),
+        ];
+  return groups.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
 const duration = (fallback: string) =>
