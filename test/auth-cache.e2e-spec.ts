@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { sql } from 'drizzle-orm';
-import { DATABASE, type Database } from '../src/database/database';
+import { eq, sql } from 'drizzle-orm';
+import { AUTH_STATE_CHANNEL } from '../src/auth-cache/auth-cache';
+import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from '../src/database/database';
+import { sessions } from '../src/database/schema';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -17,6 +19,28 @@ describe('the signed-in state held in memory', () => {
   afterAll(() => closeTestApp(app));
 
   const profile = (token: string) => http(app).get('/users/me').auth(token, { type: 'bearer' });
+  /** The notices `change` caused: those before a marker sent after it (a channel keeps their order). */
+  const noticesOf = async (change: () => Promise<void>) => {
+    const marker = `marker:${Math.random()}`;
+    const notices: string[] = [];
+    let onMarker = () => undefined as void;
+    const markerSeen = new Promise<void>((resolve) => (onMarker = resolve));
+    let isRecording = true;
+    await app.get<DatabaseEvents>(DATABASE_EVENTS).listen(
+      AUTH_STATE_CHANNEL,
+      (notice) => {
+        if (notice === marker) {
+          isRecording = false;
+          onMarker();
+        } else if (isRecording && !notice.startsWith('user:')) notices.push(notice);
+      },
+      () => undefined,
+    );
+    await change();
+    await db.execute(sql`select pg_notify(${AUTH_STATE_CHANNEL}, ${marker})`);
+    await markerSeen;
+    return notices;
+  };
   /** The notice arrives after the writer's commit; give it at most a second. */
   const statusSoon = async (token: string, expected: number) => {
     let status = 0;
@@ -46,6 +70,35 @@ describe('the signed-in state held in memory', () => {
     }
     expect((await profile(accessToken)).body.fullName).toBe('Changed Elsewhere');
     await db.execute(sql`update users set disabled = true where id = ${user.id}`);
+    expect(await statusSoon(accessToken, 401)).toBe(401);
+  });
+
+  it('drops a session another writer expired', async () => {
+    const user = await createUser(app);
+    const { accessToken } = await signIn(app, user);
+    expect((await profile(accessToken)).status).toBe(200);
+    await db.execute(sql`update sessions set expires_at = now() where user_id = ${user.id}`);
+    expect(await statusSoon(accessToken, 401)).toBe(401);
+  });
+
+  it.each([
+    ['moved earlier, still ahead', sql`expires_at - interval '1 minute'`, true],
+    ['moved later, as a refresh does', sql`expires_at + interval '1 minute'`, false],
+  ])('announces a session whose expiry is %s', async (_case, expiresAt, isAnnounced) => {
+    const user = await createUser(app);
+    await signIn(app, user);
+    const [session] = await db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user.id));
+    const notices = await noticesOf(async () => {
+      await db.execute(sql`update sessions set expires_at = ${expiresAt} where user_id = ${user.id}`);
+    });
+    expect(notices).toEqual(isAnnounced ? [`session:${session!.id}`] : []);
+  });
+
+  it.each(['sessions', 'users'])('forgets everything when %s is truncated', async (table) => {
+    const user = await createUser(app);
+    const { accessToken } = await signIn(app, user);
+    expect((await profile(accessToken)).status).toBe(200);
+    await db.execute(sql.raw(`truncate ${table} cascade`));
     expect(await statusSoon(accessToken, 401)).toBe(401);
   });
 

@@ -105,6 +105,8 @@ export class AuthCache implements OnModuleInit {
   }
 
   private onNotice(notice: string): void {
+    // Sent for a TRUNCATE of users or sessions.
+    if (notice === 'all') return this.forgetAll();
     const [kind, id] = notice.split(':');
     if (!id) return;
     if (kind === 'user') this.forgetUser(id);
