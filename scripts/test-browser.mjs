@@ -1,6 +1,7 @@
 // Proves Swagger UI at /api works in a real browser under the service's CSP: it renders, signs in through the
-// OAuth2 password flow and calls GET /users/me for a 200. Any console error, page error or failed request to the
-// service fails the test. Saves docs/swagger.png.
+// OAuth2 password flow and calls GET /users/me for a 200, and keeps no credentials in the browser's storage, not
+// even across a reload. Any console error, page error or failed request to the service fails the test. Saves
+// docs/swagger.png.
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { admin, build, root, startService } from './lib/service.mjs';
@@ -86,9 +87,29 @@ async function test() {
     }
   });
 
+  // Anything in localStorage or sessionStorage outlives the tab and is readable by any script of the origin.
+  const storedByThePage = () =>
+    page.evaluate(() => ({ localStorage: { ...localStorage }, sessionStorage: { ...sessionStorage } }));
+  const expectNothingStored = async () => {
+    const stored = await storedByThePage();
+    if (Object.keys(stored.localStorage).length > 0 || Object.keys(stored.sessionStorage).length > 0) {
+      throw new Error(`the page stored ${JSON.stringify(stored)}`);
+    }
+  };
+
+  await check('after Authorize, nothing is kept in localStorage or sessionStorage', expectNothingStored);
+
   await check(`screenshot ${screenshot}`, async () => {
     await operation.evaluate((element) => element.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: join(root, screenshot) });
+  });
+
+  await check('after a reload, Swagger UI is signed out and still keeps nothing', async () => {
+    // Loaded afresh rather than reloaded: the URL now holds the deep link of the operation opened above.
+    await page.goto(`${service.base}/api`);
+    await page.locator('#operations-me-MeController_get').waitFor();
+    await page.locator('.scheme-container .btn.authorize.unlocked').waitFor();
+    await expectNothingStored();
   });
 
   await check('no console errors, page errors or failed requests', async () => {

@@ -91,12 +91,19 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 
-  const document = openApiDocument(app);
-  SwaggerModule.setup('api', app, document, {
-    jsonDocumentUrl: 'api-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
+  if (swaggerEnabled(config)) {
+    // No persistAuthorization: it kept the signed-in user's password and tokens in localStorage, for any script
+    // of the origin to read, long after the tab was closed.
+    SwaggerModule.setup('api', app, openApiDocument(app), { jsonDocumentUrl: 'api-json' });
+  }
   return app;
+}
+
+/** SWAGGER_ENABLED, or when unset: outside production only, as the document maps every route for an attacker. */
+function swaggerEnabled(config: ConfigService<Env, true>): boolean {
+  return (
+    config.get('SWAGGER_ENABLED', { infer: true }) ?? config.get('NODE_ENV', { infer: true }) !== 'production'
+  );
 }
 
 /** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */

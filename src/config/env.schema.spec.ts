@@ -87,6 +87,7 @@ describe('validateEnv', () => {
         'JWT_PREVIOUS_PUBLIC_KEY_FILE',
         'INTROSPECTION_CLIENTS',
         'METRICS_TOKEN',
+        'SWAGGER_ENABLED',
       ].sort(),
     );
     expect(validateEnv(example)).toEqual(DEFAULTS);

@@ -133,6 +133,8 @@ export const envSchema = z
     LOCKOUT_MAX_SECONDS: integer(900, 1, 86_400 * 7),
     CORS_ORIGINS: z.string().optional(),
     ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
+    // Unset: served outside production only (see swaggerEnabled).
+    SWAGGER_ENABLED: z.stringbool({ error: 'must be true or false' }).optional(),
     ADMIN_USERNAME: z
       .string()
       .regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -')
