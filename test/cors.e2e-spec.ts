@@ -29,3 +29,14 @@ describe('CORS_ORIGINS', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('CORS_ORIGINS naming every origin', () => {
+  it.each(['*', 'https://app.example.com, *', 'https://*.example.com'])(
+    'stops the start at %j, naming the variable',
+    async (origins) => {
+      await expect(createTestApp({ CORS_ORIGINS: origins })).rejects.toThrow(
+        /^Invalid environment:\n {2}CORS_ORIGINS: /,
+      );
+    },
+  );
+});

@@ -151,6 +151,12 @@ describe('validateEnv', () => {
     ['TRUST_PROXY', '99'],
     ['TRUST_PROXY', 'true'],
     ['TRUST_PROXY', 'proxy.example.com'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://app.example.com,*'],
+    ['CORS_ORIGINS', 'https://*.example.com'],
+    ['CORS_ORIGINS', 'null'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://app.example.com/'],
     ['JWT_ALGORITHM', 'none'],
     ['INTROSPECTION_CLIENTS', 'no-secret'],
     ['ACCESS_TOKEN_TTL', 'soon'],
@@ -218,6 +224,13 @@ describe('validateEnv', () => {
   ])('accepts TRUST_PROXY=%s', (setting) => {
     expect(validateEnv({ TRUST_PROXY: setting }).TRUST_PROXY).toBe(setting);
   });
+
+  it.each(['https://app.example.com', 'https://app.example.com, http://localhost:5173', 'app://desktop'])(
+    'accepts CORS_ORIGINS=%s',
+    (origins) => {
+      expect(validateEnv({ CORS_ORIGINS: origins }).CORS_ORIGINS).toBe(origins);
+    },
+  );
 
   it.each(['development', 'test'])('lets %s start without a JWT_SECRET', (nodeEnv) => {
     expect(validateEnv({ NODE_ENV: nodeEnv })).toEqual({ ...DEFAULTS, NODE_ENV: nodeEnv });

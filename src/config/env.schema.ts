@@ -5,6 +5,12 @@ import { parseDurationSeconds } from './duration';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
 
+/** Browser origins (scheme, host and port: what an Origin header holds), comma-separated; no wildcard. */
+const isOriginList = (value: string): boolean =>
+  value
+    .split(',')
+    .every((origin) => origin.trim() === '' || /^[a-z][a-z0-9+.-]*:\/\/[^\s/*?#@]+$/i.test(origin.trim()));
+
 /** A hop count (1-9), or addresses, CIDRs and proxy-addr's names (loopback, linklocal, uniquelocal); never all. */
 function isTrustedProxySetting(value: string): boolean {
   if (/^\s*[1-9]\s*$/.test(value)) return true;
@@ -131,7 +137,13 @@ export const envSchema = z
     LOCKOUT_THRESHOLD: integer(5, 1, 1000),
     LOCKOUT_BASE_SECONDS: integer(60, 1, 86_400),
     LOCKOUT_MAX_SECONDS: integer(900, 1, 86_400 * 7),
-    CORS_ORIGINS: z.string().optional(),
+    CORS_ORIGINS: z
+      .string()
+      .refine(isOriginList, {
+        message:
+          'must be origins such as https://app.example.com (comma-separated), each named in full: * would let every site call the API',
+      })
+      .optional(),
     ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
     // Unset: served outside production only (see swaggerEnabled).
     SWAGGER_ENABLED: z.stringbool({ error: 'must be true or false' }).optional(),
