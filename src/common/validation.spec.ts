@@ -1,6 +1,13 @@
 import { plainToInstance } from 'class-transformer';
 import { IsString, validate } from 'class-validator';
-import { IsOmittable, IsPassword, IsPlainText, IsUsername } from './validation';
+import {
+  boundedMessages,
+  fieldCountProblem,
+  IsOmittable,
+  IsPassword,
+  IsPlainText,
+  IsUsername,
+} from './validation';
 
 class Profile {
   @IsPlainText(10)
@@ -122,5 +129,45 @@ describe('IsOmittable', () => {
 
   it('refuses null rather than skipping it', async () => {
     expect(await problemsOf(Contact, { phone: null })).toEqual({ phone: ['phone must be a string'] });
+  });
+});
+
+describe('fieldCountProblem', () => {
+  const fields = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, i]));
+
+  it.each([
+    ['32 fields', fields(32)],
+    ['no fields', {}],
+    ['a string', 'x'.repeat(100)],
+    ['null', null],
+  ])('accepts %s', (_case, value) => {
+    expect(fieldCountProblem(value, 'body')).toBeUndefined();
+  });
+
+  it.each([
+    ['33 fields', fields(33)],
+    ['9,000 fields', fields(9000)],
+    ['an array of 33 items', Array.from({ length: 33 }, () => ({}))],
+  ])('refuses %s, naming where', (_case, value) => {
+    expect(fieldCountProblem(value, 'query')).toBe('The request query holds more than 32 fields');
+  });
+
+  it('counts only its own fields, not inherited ones', () => {
+    expect(fieldCountProblem(Object.create(fields(40)) as object, 'body')).toBeUndefined();
+  });
+});
+
+describe('boundedMessages', () => {
+  const messages = (count: number) => Array.from({ length: count }, (_, i) => `message ${i}`);
+
+  it('keeps up to 20 messages as they are', () => {
+    expect(boundedMessages(messages(20))).toEqual(messages(20));
+  });
+
+  it.each([
+    [21, 'and 1 more problem'],
+    [9001, 'and 8981 more problems'],
+  ])('keeps the first 20 of %i, then says how many more', (count, more) => {
+    expect(boundedMessages(messages(count))).toEqual([...messages(20), more]);
   });
 });

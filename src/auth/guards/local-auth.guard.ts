@@ -2,7 +2,7 @@ import { BadRequestException, ExecutionContext, Injectable } from '@nestjs/commo
 import { AuthGuard } from '@nestjs/passport';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { inheritedNameProblems } from '../../common/validation';
+import { boundedMessages, fieldCountProblem, inheritedNameProblems } from '../../common/validation';
 import { LoginDto } from '../dto/login.dto';
 
 /**
@@ -16,6 +16,8 @@ export class LocalAuthGuard extends AuthGuard('local') {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('The body must be a JSON object with username and password');
     }
+    const tooMany = fieldCountProblem(body, 'body');
+    if (tooMany) throw new BadRequestException(tooMany);
     const errors = await validate(plainToInstance(LoginDto, body), {
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -24,7 +26,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
       ...inheritedNameProblems(body),
       ...errors.flatMap((error) => Object.values(error.constraints ?? {})),
     ];
-    if (problems.length > 0) throw new BadRequestException(problems);
+    if (problems.length > 0) throw new BadRequestException(boundedMessages(problems));
     return (await super.canActivate(context)) as boolean;
   }
 }
