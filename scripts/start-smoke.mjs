@@ -1,6 +1,7 @@
 // Runs `npm start` the way a new user does (fresh DATA_DIR, no .env) and checks that /health answers 200
 // and that the admin password printed at first start signs in. Prints the time from start to first 200.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +62,15 @@ console.log(
 stop();
 
 // A bad environment stops the built service before it listens, naming the variable.
+const productionSecret = { JWT_SECRET: randomBytes(48).toString('base64') };
 const refusals = [
   [{ BCRYPT_COST: 'abc' }, 'BCRYPT_COST'],
   [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
   [{ NODE_ENV: 'production' }, 'JWT_SECRET: is required in production'],
   [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET: must be at least 32 bytes'],
   [{ NODE_ENV: 'production', JWT_ALGORITHM: 'ES256' }, 'JWT_PRIVATE_KEY_FILE: is required in production'],
+  [{ NODE_ENV: 'production', ...productionSecret }, 'METRICS_TOKEN: is required in production'],
+  [{ NODE_ENV: 'production', ...productionSecret }, 'JWT_ISSUER: is required in production'],
   [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],
 ];
 for (const [variables, expected] of refusals) {

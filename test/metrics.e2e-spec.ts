@@ -29,3 +29,32 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
     expect(res.text).toContain('# TYPE http_requests_total counter');
   });
 });
+
+describe('GET /metrics in production', () => {
+  const production = {
+    NODE_ENV: 'production',
+    JWT_SECRET: 'Qm9uZSBkcnkgc2VjcmV0IGZvciBwcm9kdWN0aW9uIHRlc3RzLCBub3QgcmVhbA',
+    JWT_ISSUER: 'https://auth.example.com',
+  };
+
+  it('stops the start without METRICS_TOKEN, naming it', async () => {
+    await expect(createTestApp(production)).rejects.toThrow(
+      /^Invalid environment:\n {2}METRICS_TOKEN: is required in production/,
+    );
+  });
+
+  describe('with METRICS_PUBLIC=true', () => {
+    let app: NestFastifyApplication;
+
+    beforeAll(async () => {
+      app = await createTestApp({ ...production, METRICS_PUBLIC: 'true' });
+    });
+    afterAll(() => closeTestApp(app));
+
+    it('answers 200 without a token', async () => {
+      const res = await http(app).get('/metrics');
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('# TYPE http_requests_total counter');
+    });
+  });
+});

@@ -31,6 +31,7 @@ const DEFAULTS: Env = {
   LOCKOUT_BASE_SECONDS: 60,
   LOCKOUT_MAX_SECONDS: 900,
   ALLOW_REGISTRATION: true,
+  METRICS_PUBLIC: false,
   ADMIN_USERNAME: 'admin',
   ADMIN_EMAIL: 'admin@example.com',
 };
@@ -188,24 +189,58 @@ describe('validateEnv', () => {
   });
 
   describe('in production', () => {
+    // What production needs besides the signing secret.
+    const PRODUCTION = {
+      NODE_ENV: 'production',
+      JWT_ISSUER: 'https://auth.example.com',
+      METRICS_TOKEN: 'metrics-token-for-prometheus',
+    } as const;
+
     it.each([
       ['missing', {}],
       ['empty', { JWT_SECRET: '' }],
       ['31 bytes long', { JWT_SECRET: 'x'.repeat(31) }],
       ['31 bytes in 16 characters', { JWT_SECRET: 'é'.repeat(15) + 'x' }],
     ])('refuses a JWT_SECRET that is %s', (_case, secret) => {
-      expect(namedVariables({ NODE_ENV: 'production', ...secret })).toEqual(['JWT_SECRET']);
+      expect(namedVariables({ ...PRODUCTION, ...secret })).toEqual(['JWT_SECRET']);
     });
 
     it.each([
       ['32 ASCII bytes', STRONG_SECRET],
       ['16 two-byte characters', 'é'.repeat(16)],
     ])('accepts a JWT_SECRET of %s', (_case, secret) => {
-      expect(validateEnv({ NODE_ENV: 'production', JWT_SECRET: secret })).toEqual({
+      expect(validateEnv({ ...PRODUCTION, JWT_SECRET: secret })).toEqual({
         ...DEFAULTS,
-        NODE_ENV: 'production',
+        ...PRODUCTION,
         JWT_SECRET: secret,
       });
+    });
+
+    it('names all it needs at once: the secret, the metrics token and the issuer', () => {
+      expect(namedVariables({ NODE_ENV: 'production' })).toEqual([
+        'JWT_SECRET',
+        'METRICS_TOKEN',
+        'JWT_ISSUER',
+      ]);
+    });
+
+    it('refuses to serve /metrics to anyone unless METRICS_PUBLIC=true says so', () => {
+      const { METRICS_TOKEN: _token, ...withoutToken } = PRODUCTION;
+      expect(namedVariables({ ...withoutToken, JWT_SECRET: STRONG_SECRET })).toEqual(['METRICS_TOKEN']);
+      expect(namedVariables({ ...withoutToken, JWT_SECRET: STRONG_SECRET, METRICS_PUBLIC: 'false' })).toEqual(
+        ['METRICS_TOKEN'],
+      );
+      expect(validateEnv({ ...withoutToken, JWT_SECRET: STRONG_SECRET, METRICS_PUBLIC: 'true' })).toEqual({
+        ...DEFAULTS,
+        ...withoutToken,
+        JWT_SECRET: STRONG_SECRET,
+        METRICS_PUBLIC: true,
+      });
+    });
+
+    it('refuses the development JWT_ISSUER default: tokens would name http://localhost:3000', () => {
+      const { JWT_ISSUER: _issuer, ...withoutIssuer } = PRODUCTION;
+      expect(namedVariables({ ...withoutIssuer, JWT_SECRET: STRONG_SECRET })).toEqual(['JWT_ISSUER']);
     });
   });
 

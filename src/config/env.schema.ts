@@ -4,6 +4,7 @@ import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
 import { parseDurationSeconds } from './duration';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 
 /** Browser origins (scheme, host and port: what an Origin header holds), comma-separated; no wildcard. */
 const isOriginList = (value: string): boolean =>
@@ -89,6 +90,7 @@ export const envSchema = z
     SHUTDOWN_DRAIN_SECONDS: integer(5, 0, 300),
     SHUTDOWN_TIMEOUT_SECONDS: integer(25, 1, 600),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }).default(false),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -104,7 +106,8 @@ export const envSchema = z
       .string()
       .regex(/^\s*[^:,\s]+:[^,\s]+(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/, 'must be id:secret pairs, comma-separated')
       .optional(),
-    JWT_ISSUER: z.string().min(1).default('http://localhost:3000'),
+    // Defaults to DEVELOPMENT_ISSUER outside production (see the transform below).
+    JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).default('nest-auth-service'),
     JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
     ACCESS_TOKEN_TTL: duration('15m'),
@@ -179,7 +182,23 @@ export const envSchema = z
         message: `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production (try: openssl rand -base64 48)`,
       });
     }
-  });
+    if (!env.METRICS_TOKEN && !env.METRICS_PUBLIC) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message:
+          'is required in production, unless METRICS_PUBLIC=true opens /metrics to anyone who reaches it',
+      });
+    }
+    if (!env.JWT_ISSUER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_ISSUER'],
+        message: `is required in production: the service's public URL, which tokens name (not ${DEVELOPMENT_ISSUER})`,
+      });
+    }
+  })
+  .transform((env) => ({ ...env, JWT_ISSUER: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER }));
 
 export type Env = z.output<typeof envSchema>;
 
