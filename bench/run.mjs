@@ -14,6 +14,7 @@ import bcrypt from 'bcrypt';
 import { freshDatabase, withClient } from '../scripts/lib/postgres.mjs';
 import { admin, build, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
 import { LOAD_CPU, load, median, pinned, run, SERVER_CPU, startCeiling } from './lib.mjs';
+import { healthDuringStrengthChecks } from './strength-burst.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -186,6 +187,10 @@ try {
   };
   const searchAt1k = await search(adminToken);
 
+  // 6. The liveness probe while 20 registrations with worst-case passwords are checked for strength.
+  results.healthDuringStrengthChecks = await healthDuringStrengthChecks(service.base, { rounds });
+  log(`strength checks ${JSON.stringify(results.healthDuringStrengthChecks)}`);
+
   // 5. Admin search at 100,000 users.
   await seed(1001, 100_000);
   results.startToReadyMs.at100kUsers = service.readyMs;
@@ -353,6 +358,13 @@ function table(r) {
       f(r.adminSearch.at100k.rps),
       `${f(r.adminSearch.timeRatio, 2)}× the time`,
       `≤ 2× ${verdict(r.adminSearch.timeRatio <= 2)}`,
+    ),
+    row(
+      `\`GET /health/live\` ms: during ${r.healthDuringStrengthChecks.burst} worst-case registrations vs quiet`,
+      f(r.healthDuringStrengthChecks.duringBurstMs),
+      f(r.healthDuringStrengthChecks.quietMs),
+      '',
+      `≤ 1,000 ${verdict(r.healthDuringStrengthChecks.duringBurstMs <= 1000)}`,
     ),
     row('`POST /auth/refresh` req/s', f(r.refreshRps), '', '', ''),
     row(

@@ -98,6 +98,37 @@ describe('rate limits', () => {
     expect((await register(5)).status).toBe(429);
   });
 
+  it('counts password changes in the same per-address budget as sign-ins', async () => {
+    const username = named('changer');
+    const password = 'violet kettle paper moon';
+    await http(app)
+      .post('/auth/register')
+      .set(from(address(100)))
+      .send({ username, email: `${username}@example.com`, password })
+      .expect(201);
+    const signedIn = await http(app)
+      .post('/auth/login')
+      .set(from(address(101)))
+      .send({ username, password })
+      .expect(200);
+    const change = () =>
+      http(app)
+        .post('/users/me/password')
+        .set(from(address(102)))
+        .auth(signedIn.body.access_token as string, { type: 'bearer' })
+        .send({ currentPassword: 'not the password', newPassword: 'a brand new passphrase' });
+    expect(await statusesOf(3, change)).toEqual([403, 403, 403]);
+    for (let index = 0; index < 2; index++)
+      expect((await login(address(102), named(`changer.other.${index}`))).status).toBe(401);
+
+    const refused = await change();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual(tooMany);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect((await login(address(102), named('changer.other.2'))).status).toBe(429);
+  });
+
   /** The statuses of `count` requests from one address, one after another. */
   const statusesOf = async (count: number, send: () => Promise<{ status: number }>) => {
     const statuses: number[] = [];

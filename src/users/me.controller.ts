@@ -15,6 +15,7 @@ import { Client } from '../auth/decorators/client-info.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import type { ClientInfo } from '../sessions/session';
 import { ErrorDto } from '../common/error.dto';
+import { SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -58,6 +59,8 @@ export class MeController {
 
   @Post('password')
   @HttpCode(204)
+  // A password check like a sign-in's: the same per-address budget, so a stolen session cannot guess freely.
+  @SignInRateLimit()
   @ApiOperation({ summary: 'Change your password; every other session ends' })
   @ApiNoContentResponse({ description: 'Changed' })
   @ApiBadRequestResponse({
