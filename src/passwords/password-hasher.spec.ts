@@ -11,8 +11,10 @@ jest.mock('bcrypt', () => {
 
 const PASSWORD = 'correct horse battery staple';
 
-async function buildHasher(): Promise<PasswordHasher> {
-  const config = new ConfigService<Env, true>(validateEnv({ NODE_ENV: 'test', BCRYPT_COST: '4' }));
+async function buildHasher(bcryptCost = 4): Promise<PasswordHasher> {
+  const config = new ConfigService<Env, true>(
+    validateEnv({ NODE_ENV: 'test', BCRYPT_COST: String(bcryptCost) }),
+  );
   // Only the validated values count, never the string test/support/env.ts put in process.env.
   Object.assign(config, { skipProcessEnv: true });
   const hasher = new PasswordHasher(config);
@@ -85,5 +87,38 @@ describe('PasswordHasher', () => {
     const hash = await hasher.hash(PASSWORD);
     await expect(hasher.verify(attempt, hash)).resolves.toBe(false);
     expect(bcrypt.compare).toHaveBeenCalledTimes(1);
+  });
+
+  describe('after BCRYPT_COST was raised', () => {
+    // Configured at 5; the stored hash was made at 4, as accounts from before the change hold.
+    let current: PasswordHasher;
+    let weakHash: string;
+    const roundsOfComparedHashes = () =>
+      jest.mocked(bcrypt.compare).mock.calls.map(([, hash]) => bcrypt.getRounds(hash));
+
+    beforeAll(async () => {
+      current = await buildHasher(5);
+      weakHash = await bcrypt.hash(PASSWORD, 4);
+    });
+
+    it('makes a wrong password against a weaker hash also pay a comparison at the current cost', async () => {
+      await expect(current.verify('not the password', weakHash)).resolves.toBe(false);
+      expect(roundsOfComparedHashes()).toEqual([4, 5]);
+    });
+
+    it.each([
+      ['no account', () => undefined],
+      ['an account whose hash has the current cost', () => current.hash(PASSWORD)],
+    ])('costs one comparison at the current cost for a wrong password and %s', async (_case, stored) => {
+      const hash = await stored();
+      jest.mocked(bcrypt.compare).mockClear();
+      await expect(current.verify('not the password', hash)).resolves.toBe(false);
+      expect(roundsOfComparedHashes()).toEqual([5]);
+    });
+
+    it('lets the right password in against the weaker hash after its own comparison only', async () => {
+      await expect(current.verify(PASSWORD, weakHash)).resolves.toBe(true);
+      expect(roundsOfComparedHashes()).toEqual([4]);
+    });
   });
 });

@@ -51,21 +51,25 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   /**
-   * Always costs one comparison, also when there is no hash to compare with, so that the response time does not
-   * tell whether an account exists. Input bcrypt would silently cut (over 72 bytes, or a NUL) never matches: no
-   * stored password can be like that.
+   * A refusal always costs a comparison at the configured settings: against the dummy hash when there is no hash,
+   * and after a hash made with weaker settings (an account from before BCRYPT_COST was raised) too; so the
+   * response time tells neither whether an account exists nor how old its hash is. Input bcrypt would silently
+   * cut (over 72 bytes, or a NUL) never matches: no stored password can be like that.
    */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
     const isComparable =
       Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !password.includes('\0');
-    const target = hash ?? this.dummyHash;
     const candidate = isComparable ? password : '';
-    const matches = await this.limit.run(() =>
-      isArgon2(target)
-        ? argon2.verify(target, candidate).catch(() => false)
-        : bcrypt.compare(candidate, target),
+    const matches = (await this.compare(candidate, hash ?? this.dummyHash)) && isComparable;
+    if (hash === undefined) return false;
+    if (!matches && this.needsRehash(hash)) await this.compare(candidate, this.dummyHash);
+    return matches;
+  }
+
+  private compare(candidate: string, hash: string): Promise<boolean> {
+    return this.limit.run(() =>
+      isArgon2(hash) ? argon2.verify(hash, candidate).catch(() => false) : bcrypt.compare(candidate, hash),
     );
-    return matches && isComparable && hash !== undefined;
   }
 
   /** True when `hash` was made with another algorithm or weaker parameters than configured (rehash on sign-in). */
