@@ -17,3 +17,17 @@ export function passwordProblem(password: string): string | undefined {
   if (!password.isWellFormed()) return 'password must be well-formed Unicode';
   return undefined;
 }
+
+/**
+ * Characters that show nothing, or reorder what is shown, so that two different strings look the same: format
+ * characters (zero-width spaces and joiners, the soft hyphen, the byte-order mark, bidirectional marks, embeddings,
+ * overrides and isolates), line and paragraph separators, and the blank Hangul fillers and combining grapheme
+ * joiner (UTS #39 lists them as invisible).
+ */
+export const INVISIBLE_CHARACTER = /[\p{Cf}\p{Zl}\p{Zp}\u034f\u115f\u1160\u3164\uffa0]/u;
+
+/**
+ * An email as stored and compared: in Unicode NFC, so that "é" typed as one code point or as "e" and a combining
+ * accent is one address. Case is left as given; uniqueness and look-ups ignore it (lower() in SQL).
+ */
+export const normaliseEmail = (email: string): string => email.normalize('NFC');

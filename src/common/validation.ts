@@ -1,6 +1,8 @@
 import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import { Transform } from 'class-transformer';
 import {
+  IsEmail,
   IsString,
   Matches,
   MaxLength,
@@ -9,18 +11,51 @@ import {
   ValidateIf,
   ValidationOptions,
 } from 'class-validator';
-import { passwordProblem, USERNAME_PATTERN } from './credentials-rules';
+import { INVISIBLE_CHARACTER, normaliseEmail, passwordProblem, USERNAME_PATTERN } from './credentials-rules';
 
 // Control characters have no place in a name; a lone surrogate would be stored as U+FFFD.
 const PLAIN_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 
-/** Free text: a string of `minLength` (1) to `maxLength` characters without control characters (PostgreSQL refuses NUL). */
+/**
+ * Free text: a string of `minLength` (1) to `maxLength` characters without control characters (PostgreSQL refuses
+ * NUL) or invisible ones.
+ */
 export const IsPlainText = (maxLength: number, minLength = 1) =>
   applyDecorators(
     IsString(),
     MinLength(minLength, { message: '$property must not be empty' }),
     MaxLength(maxLength),
     Matches(PLAIN_TEXT, { message: '$property must not contain control characters or lone surrogates' }),
+    HasNoInvisibleCharacters(),
+  );
+
+/**
+ * No invisible or bidirectional control characters (see INVISIBLE_CHARACTER), which make a name or an address look
+ * like another; a value that is not a string is left to the type's own check.
+ */
+export function HasNoInvisibleCharacters(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'hasNoInvisibleCharacters',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !INVISIBLE_CHARACTER.test(value),
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must not contain invisible or bidirectional control characters`,
+      },
+    });
+}
+
+/** An email address of at most 254 characters (RFC 5321), taken in NFC (normaliseEmail). */
+export const IsEmailAddress = () =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value)),
+    // Applied in this order, the messages come in the order clients have seen.
+    MaxLength(254),
+    IsEmail(),
+    HasNoInvisibleCharacters(),
   );
 
 export const IsUsername = () =>

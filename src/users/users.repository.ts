@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, getTableColumns, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
+import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database } from '../database/database';
 import { type Role, sessions, users } from '../database/schema';
 import type { AuthUser, User } from './user';
@@ -69,9 +70,9 @@ export class UsersRepository {
     return user;
   }
 
-  /** The user whose username or email is `login` (either, without regard to case), with its hash. */
+  /** The user whose username or email is `login` (either, without regard to case or Unicode form), with its hash. */
   async findCredentials(login: string): Promise<Credentials | undefined> {
-    const lowered = login.toLowerCase();
+    const lowered = normaliseEmail(login).toLowerCase();
     const [row] = await this.db
       .select({
         user: publicColumns,

@@ -1,13 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, IsArray, IsBoolean, IsEmail, IsIn, IsOptional, MaxLength } from 'class-validator';
-import { IsOmittable, IsPlainText } from '../../common/validation';
+import { ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { IsEmailAddress, IsOmittable, IsPlainText } from '../../common/validation';
 import { ROLES, type Role } from '../../database/schema';
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ example: 'john@example.com' })
   @IsOmittable()
-  @IsEmail()
-  @MaxLength(254)
+  @IsEmailAddress()
   email?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })

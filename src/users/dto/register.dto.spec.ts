@@ -31,6 +31,12 @@ describe('RegisterDto', () => {
     expect(await refusedProperties(plain)).toEqual([]);
   });
 
+  it('takes the email in NFC', () => {
+    expect(plainToInstance(RegisterDto, { ...VALID, email: 'jose\u0301@example.com' }).email).toBe(
+      'jos\u00e9@example.com',
+    );
+  });
+
   it.each([
     ['a missing username', { ...VALID, username: undefined }, ['username']],
     ['a Cyrillic look-alike in the username', { ...VALID, username: 'jоhn.doe' }, ['username']],
@@ -42,7 +48,9 @@ describe('RegisterDto', () => {
     ],
     ['a 7-character password', { ...VALID, password: 'abcdefg' }, ['password']],
     ['a 73-byte password', { ...VALID, password: 'p'.repeat(73) }, ['password']],
+    ['a zero-width space in the email', { ...VALID, email: 'john\u200b.doe@example.com' }, ['email']],
     ['a full name with a newline', { ...VALID, fullName: 'John\nDoe' }, ['fullName']],
+    ['a right-to-left override in the full name', { ...VALID, fullName: 'John \u202eeoD' }, ['fullName']],
     ['a 101-character full name', { ...VALID, fullName: 'J'.repeat(101) }, ['fullName']],
     ['roles, which a client may not set', { ...VALID, roles: ['admin'] }, ['roles']],
     ['an empty body', {}, ['username', 'email', 'password']],

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, MaxLength } from 'class-validator';
-import { IsPassword, IsPlainText, IsUsername } from '../../common/validation';
+import { IsOptional } from 'class-validator';
+import { IsEmailAddress, IsPassword, IsPlainText, IsUsername } from '../../common/validation';
 
 export class RegisterDto {
   @ApiProperty({ example: 'john.doe', pattern: '^[A-Za-z0-9._-]{3,32}$' })
@@ -8,8 +8,7 @@ export class RegisterDto {
   username!: string;
 
   @ApiProperty({ example: 'john.doe@example.com', maxLength: 254 })
-  @IsEmail()
-  @MaxLength(254)
+  @IsEmailAddress()
   email!: string;
 
   @ApiProperty({

@@ -1,12 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsOmittable, IsPlainText } from '../../common/validation';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmailAddress, IsOmittable, IsPlainText } from '../../common/validation';
 
 export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'john@example.com', description: 'Requires currentPassword' })
   @IsOmittable()
-  @IsEmail()
-  @MaxLength(254)
+  @IsEmailAddress()
   email?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, example: 'John Doe', description: 'null clears it' })
