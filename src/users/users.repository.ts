@@ -87,16 +87,18 @@ export class UsersRepository {
   }
 
   /**
-   * Counts a password attempt as failed before it is checked, in one statement, and locks the account when the
-   * count reaches `threshold`: so concurrent guesses cannot all be checked before the lock (a success undoes it
-   * with clearFailedSignIns). The lock lasts `baseSeconds`, doubling with each further failure up to
-   * `maxSeconds`. `claimed: false` when the account is locked at `now`: the attempt must not count.
+   * Settles a compared password attempt in one statement, unless the account is locked at `now` (then nothing
+   * changes and `locked` is true, whatever the comparison said): a right password clears the failures, a wrong one
+   * counts and, at `threshold`, locks. The lock lasts `baseSeconds`, doubling with each further failure up to
+   * `maxSeconds`. Concurrent attempts queue on the row, so no more than `threshold` wrong ones are ever answered
+   * before the lock, and right ones never lock.
    */
-  async claimPasswordAttempt(
+  async settlePasswordAttempt(
     id: string,
+    matches: boolean,
     now: Date,
     lockout: LockoutPolicy,
-  ): Promise<{ claimed: boolean; lockedUntil: Date | null }> {
+  ): Promise<{ locked: boolean; lockedUntil: Date | null }> {
     const failures = sql`${users.failedSignIns} + 1`;
     // The exponent is capped so that a long siege cannot overflow float8 (a 500) and end the lockout.
     const windowSeconds = sql`least(${lockout.maxSeconds}::float8,
@@ -104,19 +106,24 @@ export class UsersRepository {
     const at = sql`${now.toISOString()}::timestamptz`;
     const [row] = await this.db
       .update(users)
-      .set({
-        failedSignIns: failures,
-        lockedUntil: sql`case when ${failures} >= ${lockout.threshold}
-          then ${at} + make_interval(secs => ${windowSeconds}) else ${users.lockedUntil} end`,
-      })
+      .set(
+        matches
+          ? { failedSignIns: 0, lockedUntil: null }
+          : {
+              failedSignIns: failures,
+              lockedUntil: sql`case when ${failures} >= ${lockout.threshold}
+                then ${at} + make_interval(secs => ${windowSeconds}) else ${users.lockedUntil} end`,
+            },
+      )
       .where(and(eq(users.id, id), or(isNull(users.lockedUntil), sql`${users.lockedUntil} <= ${at}`)))
       .returning({ lockedUntil: users.lockedUntil });
-    if (row) return { claimed: true, lockedUntil: row.lockedUntil };
+    if (row) return { locked: false, lockedUntil: row.lockedUntil };
+    // Only for Retry-After: the statement above already decided.
     const [locked] = await this.db
       .select({ lockedUntil: users.lockedUntil })
       .from(users)
       .where(eq(users.id, id));
-    return { claimed: false, lockedUntil: locked?.lockedUntil ?? null };
+    return { locked: true, lockedUntil: locked?.lockedUntil ?? null };
   }
 
   /** Forgets failed sign-ins and any lock; undefined when there is no such user. */

@@ -294,7 +294,11 @@ export class UsersService {
     throw new ForbiddenException(WRONG_PASSWORD);
   }
 
-  /** One password attempt on an account: claimed against the lockout first, then compared. */
+  /**
+   * One password attempt on an account: compared first, then settled against the lockout in one statement, so
+   * right passwords racing each other all get in, and an account locked at that moment answers locked whatever
+   * the comparison said (no guess past the threshold is ever answered).
+   */
   private async attemptPassword(
     found: Credentials,
     password: string,
@@ -303,21 +307,17 @@ export class UsersService {
     | { outcome: 'wrong'; lockedUntil?: Date }
     | { outcome: 'locked'; retryAfterSeconds: number }
   > {
-    const now = this.clock.now();
-    const claim = await this.users.claimPasswordAttempt(found.user.id, now, this.lockout);
-    // Compared even when locked, so that the time taken tells nothing; the answer is the lock either way.
     const matches = await this.passwords.verify(password, found.passwordHash);
-    if (!claim.claimed) {
-      const remainingMs = (claim.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
+    const now = this.clock.now();
+    const settled = await this.users.settlePasswordAttempt(found.user.id, matches, now, this.lockout);
+    if (settled.locked) {
+      const remainingMs = (settled.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
       return { outcome: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
     }
-    if (matches) {
-      await this.users.clearFailedSignIns(found.user.id);
-      return { outcome: 'valid' };
-    }
+    if (matches) return { outcome: 'valid' };
     return {
       outcome: 'wrong',
-      lockedUntil: claim.lockedUntil && claim.lockedUntil > now ? claim.lockedUntil : undefined,
+      lockedUntil: settled.lockedUntil && settled.lockedUntil > now ? settled.lockedUntil : undefined,
     };
   }
 
