@@ -69,6 +69,7 @@ const refusals = [
   [{ NODE_ENV: 'production' }, 'JWT_SECRET: is required in production'],
   [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET: must be at least 32 bytes'],
   [{ NODE_ENV: 'production', JWT_ALGORITHM: 'ES256' }, 'JWT_PRIVATE_KEY_FILE: is required in production'],
+  [{ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) }, 'JWT_SECRET: is too easy to guess'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'METRICS_TOKEN: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'JWT_ISSUER: is required in production'],
   [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],

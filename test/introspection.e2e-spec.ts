@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt, SignJWT } from 'jose';
 import { Secrets } from '../src/secrets/secrets';
@@ -153,5 +154,81 @@ describe('without INTROSPECTION_CLIENTS', () => {
       .type('form')
       .send({ token: 'x' });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('failed client authentication', () => {
+  let app: NestFastifyApplication;
+  // Loopback is the trusted proxy, so each test names clients of its own (documentation addresses, new for each
+  // run: with REDIS_URL the counters outlive it).
+  const run = randomBytes(2).toString('hex');
+  const address = (client: number) => `2001:db8:${run}:${client.toString(16).padStart(2, '0')}00::1`;
+  const secret = 'orders-secret-of-32-characters-!';
+
+  beforeAll(async () => {
+    app = await createTestApp({ INTROSPECTION_CLIENTS: `orders-api:${secret}`, TRUST_PROXY: '127.0.0.1' });
+  });
+  afterAll(() => closeTestApp(app));
+
+  const call = (path: string, from: string, id: string, tried: string) =>
+    http(app)
+      .post(path)
+      .set('X-Forwarded-For', from)
+      .set('User-Agent', 'guessing/1.0')
+      .auth(id, tried)
+      .type('form')
+      .send({ token: 'x' });
+
+  it('answers 429 with Retry-After after 10 failures from one address, even to the right secret', async () => {
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 10; guess++) {
+      const path = guess % 2 ? '/auth/revoke' : '/auth/introspect';
+      statuses.push((await call(path, address(1), 'orders-api', `guess-${guess}`)).status);
+    }
+    expect(statuses).toEqual(Array(10).fill(401));
+
+    for (const tried of ['guess-10', secret]) {
+      const refused = await call('/auth/introspect', address(1), 'orders-api', tried);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.any(String),
+      });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
+    }
+    const elsewhere = await call('/auth/introspect', address(2), 'orders-api', secret);
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.body).toEqual({ active: false });
+  });
+
+  it('does not count the right secret against the address', async () => {
+    for (let i = 0; i < 12; i++) {
+      expect((await call('/auth/introspect', address(3), 'orders-api', secret)).status).toBe(200);
+    }
+  });
+
+  it('records each failure as client.auth_failed, with the client id tried and never the secret', async () => {
+    await call('/auth/introspect', address(4), 'orders-api', 'a-wrong-secret-tried');
+    await call('/auth/revoke', address(4), `unknown-${run}`, 'another-wrong-secret');
+    const admin = await signInAsAdmin(app);
+    const res = await http(app)
+      .get('/admin/audit?type=client.auth_failed&limit=100')
+      .auth(admin.accessToken, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    const mine = res.body.items.filter((event: { ip: string }) => event.ip === address(4));
+    expect(mine).toEqual([
+      expect.objectContaining({
+        type: 'client.auth_failed',
+        userId: null,
+        actorId: null,
+        ip: address(4),
+        userAgent: 'guessing/1.0',
+        details: { clientId: `unknown-${run}` },
+      }),
+      expect.objectContaining({ details: { clientId: 'orders-api' } }),
+    ]);
+    expect(JSON.stringify(res.body)).not.toMatch(/wrong-secret/);
   });
 });

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
+import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { Secrets } from '../secrets/secrets';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -18,6 +19,8 @@ import { VerifiedTokens } from './verified-tokens';
 @Module({
   imports: [
     AuditModule,
+    // The storage ClientCredentialsGuard counts failures in.
+    RateLimitStorageModule,
     UsersModule,
     SessionsModule,
     PassportModule,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateEnv, type Env } from './env.schema';
@@ -65,7 +66,8 @@ function namedVariables(raw: Record<string, string>): string[] {
   return problems.map((line) => /^ {2}([A-Z_]+): \S/.exec(line)?.[1] ?? `unexpected line: ${line}`);
 }
 
-const STRONG_SECRET = 'x'.repeat(32);
+// As `openssl rand -base64 48` writes them.
+const STRONG_SECRET = '/iuc8g36W6gSV/GGBVtz5HH4A9EKytHMatfBSVDr7fwJH3nMqgTtwMLrVvfrNirt';
 
 describe('validateEnv', () => {
   it('gives every variable its default when none is set', () => {
@@ -206,14 +208,61 @@ describe('validateEnv', () => {
     });
 
     it.each([
-      ['32 ASCII bytes', STRONG_SECRET],
-      ['16 two-byte characters', 'é'.repeat(16)],
+      ['openssl rand -base64 48', STRONG_SECRET],
+      ['32 distinct two-byte characters', 'мизущчъбаедргькюлхспояжтыэйшвнцф'],
     ])('accepts a JWT_SECRET of %s', (_case, secret) => {
       expect(validateEnv({ ...PRODUCTION, JWT_SECRET: secret })).toEqual({
         ...DEFAULTS,
         ...PRODUCTION,
         JWT_SECRET: secret,
       });
+    });
+
+    it.each([
+      ['one character, repeated', 'a'.repeat(32)],
+      ['two characters, repeated', 'ab'.repeat(16)],
+      ['a run of digits, repeated', '0123456789'.repeat(4)],
+      ['the alphabet', 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+      ['a word, repeated', 'changeme-'.repeat(4)],
+      ['a row of the keyboard and some digits', 'qwertyuiopasdfghjklzxcvbnm123456'],
+    ])('refuses a JWT_SECRET of %s, however long, naming only the variable', (_case, secret) => {
+      let message = '';
+      try {
+        validateEnv({ ...PRODUCTION, JWT_SECRET: secret });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^Invalid environment:\n {2}JWT_SECRET: is too easy to guess/);
+      expect(message).not.toContain(secret);
+    });
+
+    it.each([
+      ['openssl rand -base64 32', () => randomBytes(32).toString('base64')],
+      ['openssl rand -base64 48', () => randomBytes(48).toString('base64')],
+      ['openssl rand -hex 32', () => randomBytes(32).toString('hex')],
+    ])('accepts every JWT_SECRET made by %s', (_case, generate) => {
+      for (let i = 0; i < 200; i++) {
+        const secret = generate();
+        expect(validateEnv({ ...PRODUCTION, JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
+      }
+    });
+
+    it.each([
+      ['31 characters', `orders-api:${randomBytes(16).toString('hex').slice(0, 31)}`],
+      ['32 of one character', `orders-api:${'a'.repeat(32)}`],
+      ['a short one after a good one', `billing:${randomBytes(32).toString('hex')},orders-api:secret`],
+    ])('refuses an INTROSPECTION_CLIENTS secret of %s', (_case, clients) => {
+      expect(
+        namedVariables({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, INTROSPECTION_CLIENTS: clients }),
+      ).toEqual(['INTROSPECTION_CLIENTS']);
+    });
+
+    it('accepts INTROSPECTION_CLIENTS secrets of 32 random characters', () => {
+      const clients = `orders-api:${randomBytes(16).toString('hex')}, billing:${randomBytes(24).toString('base64')}`;
+      expect(
+        validateEnv({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, INTROSPECTION_CLIENTS: clients })
+          .INTROSPECTION_CLIENTS,
+      ).toBe(clients);
     });
 
     it('names all it needs at once: the secret, the metrics token and the issuer', () => {

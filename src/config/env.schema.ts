@@ -4,6 +4,48 @@ import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
 import { parseDurationSeconds } from './duration';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+// The signing secret can be guessed offline, a client secret only online, one rate-limited request at a time.
+const MIN_PRODUCTION_SECRET_BITS = 128;
+const MIN_PRODUCTION_CLIENT_SECRET_LENGTH = 32;
+const MIN_PRODUCTION_CLIENT_SECRET_BITS = 64;
+
+/**
+ * A cautious estimate of a secret's entropy in bits: its length times the Shannon entropy of its characters, or of
+ * the steps between them when that is less (so 0123… counts as little as aaaa…), over its shortest repeating
+ * unit (abab… counts as ab). Random output scores near its size: openssl rand -base64 48 about 330, -hex 32 about
+ * 245, -base64 32 about 210; 'a' × 32 scores 0 and a row of the keyboard about 110.
+ */
+export function estimatedEntropyBits(secret: string): number {
+  let characters = Array.from(secret, (character) => character.codePointAt(0)!);
+  const period = characters.findIndex(
+    (_code, length) =>
+      length > 0 &&
+      length <= characters.length / 2 &&
+      characters.every((code, index) => index < length || code === characters[index - length]),
+  );
+  if (period > 0) characters = characters.slice(0, period);
+  const steps = characters.slice(1).map((code, index) => code - characters[index]!);
+  return Math.min(shannonBits(characters), shannonBits(steps));
+}
+
+function shannonBits(symbols: number[]): number {
+  const counts = new Map<number, number>();
+  for (const symbol of symbols) counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) bits -= count * Math.log2(count / symbols.length);
+  return bits;
+}
+
+/** INTROSPECTION_CLIENTS as [id, secret] pairs; a secret may hold colons. */
+export function introspectionClients(setting: string | undefined): [string, string][] {
+  return (setting ?? '')
+    .split(',')
+    .filter((pair) => pair.trim())
+    .map((pair) => {
+      const [id, ...secret] = pair.trim().split(':');
+      return [id!, secret.join(':')];
+    });
+}
 const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 
 /** Browser origins (scheme, host and port: what an Origin header holds), comma-separated; no wildcard. */
@@ -181,6 +223,27 @@ export const envSchema = z
         path: ['JWT_SECRET'],
         message: `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production (try: openssl rand -base64 48)`,
       });
+    } else if (estimatedEntropyBits(env.JWT_SECRET) < MIN_PRODUCTION_SECRET_BITS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'is too easy to guess: use a random one (try: openssl rand -base64 48)',
+      });
+    }
+    for (const [id, secret] of introspectionClients(env.INTROSPECTION_CLIENTS)) {
+      const problem =
+        secret.length < MIN_PRODUCTION_CLIENT_SECRET_LENGTH
+          ? `must be at least ${MIN_PRODUCTION_CLIENT_SECRET_LENGTH} characters in production`
+          : estimatedEntropyBits(secret) < MIN_PRODUCTION_CLIENT_SECRET_BITS
+            ? 'is too easy to guess'
+            : undefined;
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['INTROSPECTION_CLIENTS'],
+          message: `the secret of ${id} ${problem} (try: openssl rand -hex 32)`,
+        });
+      }
     }
     if (!env.METRICS_TOKEN && !env.METRICS_PUBLIC) {
       ctx.addIssue({

@@ -99,6 +99,7 @@ export const AUDIT_EVENT_TYPES = [
   'user.updated',
   'user.deleted',
   'user.unlocked',
+  'client.auth_failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -5,6 +5,8 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 /** A throttler storage whose counter for one key can be cleared (an admin's unlock); ThrottlerStorage cannot. */
 export interface ResettableStorage extends ThrottlerStorage {
   reset(key: string, throttlerName: string): Promise<void>;
+  /** How long the key is still blocked for, in whole seconds; 0 when it is not. Counts nothing. */
+  blockedSeconds(key: string, throttlerName: string): Promise<number>;
   /** Resolves when the counters can be reached (readiness). */
   ping(): Promise<void>;
 }
@@ -67,6 +69,11 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
     return Promise.resolve();
   }
 
+  blockedSeconds(key: string, throttlerName: string): Promise<number> {
+    const blockedUntil = this.windows.get(`${key}:${throttlerName}`)?.blockedUntil ?? 0;
+    return Promise.resolve(Math.max(0, Math.ceil((blockedUntil - Date.now()) / 1000)));
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }
@@ -87,6 +94,11 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
 export class ResettableRedisStorage extends ThrottlerStorageRedisService implements ResettableStorage {
   async reset(key: string, throttlerName: string): Promise<void> {
     await this.redis.del(`{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`);
+  }
+
+  async blockedSeconds(key: string, throttlerName: string): Promise<number> {
+    const milliseconds = await this.redis.pttl(`{${key}:${throttlerName}}:blocked`);
+    return milliseconds > 0 ? Math.ceil(milliseconds / 1000) : 0;
   }
 
   async ping(): Promise<void> {
