@@ -1,4 +1,5 @@
-import { ExtractJwt } from 'passport-jwt';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { BadRequestException } from '@nestjs/common';
 import type { Role } from '../database/schema';
 
 /** RFC 9068 §2.1: an access token's header says `typ: at+jwt`; RFC 8725 §3.11 allows the media-type form. */
@@ -6,8 +7,33 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The access token a request carries, as passport-jwt takes it: `Authorization: Bearer <token>`. */
-export const bearerTokenOf: (request: object) => string | null = ExtractJwt.fromAuthHeaderAsBearerToken();
+/** What bearerTokenOf reads of a request: Fastify's, or Node's own. */
+export interface RequestHeaders {
+  headers: IncomingHttpHeaders;
+  raw?: Pick<IncomingMessage, 'headersDistinct'>;
+}
+
+/**
+ * The one Authorization header of a request, or undefined without one. Several are a 400 (RFC 6750 §2, RFC 6749
+ * §2.3: one method a request): Node keeps only the first in `headers`, so which counted was up to the order.
+ */
+export function authorizationOf(request: RequestHeaders): string | undefined {
+  const distinct = request.raw?.headersDistinct?.authorization;
+  if (distinct && distinct.length > 1)
+    throw new BadRequestException('Send one Authorization header, not several');
+  return request.headers.authorization;
+}
+
+/**
+ * The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or null when there is none. A header of
+ * more than one token is a 400: passport-jwt took the first and ignored the rest.
+ */
+export function bearerTokenOf(request: RequestHeaders): string | null {
+  const [scheme, ...tokens] = (authorizationOf(request) ?? '').trim().split(/\s+/);
+  if (scheme?.toLowerCase() !== 'bearer' || tokens.length === 0) return null;
+  if (tokens.length > 1) throw new BadRequestException('The Authorization header must carry one token');
+  return tokens[0]!;
+}
 
 /** The claims this service puts in an access token (RFC 9068 §2.2), beside iss, aud, iat and exp. */
 export interface AccessTokenClaims {

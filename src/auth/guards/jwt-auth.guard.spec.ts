@@ -1,4 +1,4 @@
-import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { CachedReflector } from '../../common/cached-reflector';
 import type { AuthUser } from '../../users/user';
@@ -75,6 +75,29 @@ describe('JwtAuthGuard', () => {
       ['a handler of a @Public() class', PublicController, 'inherited'],
     ])('lets a request to %s through without Passport', async (_case, controller, handler) => {
       await expect(Promise.resolve(guard.canActivate(contextFor(controller, handler)))).resolves.toBe(true);
+    });
+
+    it.each([
+      ['a @Public() handler', MixedController, 'openToAnyone'],
+      ['any other handler', MixedController, 'signedInOnly'],
+    ])('refuses two Authorization headers to %s with a 400', async (_case, controller, handler) => {
+      const request = {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        raw: { headersDistinct: { authorization: [`Bearer ${TOKEN}`, 'Basic dXNlcjpwYXNz'] } },
+      };
+      await expect(guard.canActivate(contextFor(controller, handler, request))).rejects.toThrow(
+        new BadRequestException('Send one Authorization header, not several'),
+      );
+    });
+
+    it('refuses two tokens in the Authorization header with a 400, before Passport', async () => {
+      verifiedTokens.remember(TOKEN, { userId: USER.id, sessionId: USER.sessionId }, inAnHour());
+      await expect(
+        guard.canActivate(
+          contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${TOKEN} ${TOKEN}`)),
+        ),
+      ).rejects.toThrow(new BadRequestException('The Authorization header must carry one token'));
+      expect(findSignedIn).not.toHaveBeenCalled();
     });
 
     it('hands a request to any other handler to the jwt strategy', async () => {

@@ -4,7 +4,7 @@ import { CachedReflector } from '../../common/cached-reflector';
 import { InvalidTokenException } from '../../common/invalid-token.exception';
 import type { AuthUser } from '../../users/user';
 import { UsersService } from '../../users/users.service';
-import { bearerTokenOf } from '../access-token';
+import { authorizationOf, bearerTokenOf, type RequestHeaders } from '../access-token';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { VerifiedTokens } from '../verified-tokens';
 
@@ -26,12 +26,14 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<RequestHeaders & { user?: AuthUser }>();
+    // On every route, public ones too: a client's Basic credentials are one Authorization header as well.
+    authorizationOf(request);
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<{ user?: AuthUser }>();
     const subject = this.verifiedTokens.subjectOf(bearerTokenOf(request));
     if (!subject) return (await super.canActivate(context)) as boolean;
     const user = await this.users.findSignedIn(subject.userId, subject.sessionId);
