@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per process: metrics are counted from wherever they happen, as prom-client intends. */
 export const registry = new Registry();
@@ -30,5 +30,17 @@ export const rateLimitRefusals = new Counter({
   name: 'rate_limit_refusals_total',
   help: 'Requests refused with 429 by a rate limit, by route',
   labelNames: ['route'] as const,
+  registers: [registry],
+});
+
+export const rateLimitKeys = new Gauge({
+  name: 'rate_limit_memory_keys',
+  help: 'Rate-limit windows held in memory (without REDIS_URL), up to their cap',
+  registers: [registry],
+});
+
+export const rateLimitKeysEvicted = new Counter({
+  name: 'rate_limit_keys_evicted_total',
+  help: 'Rate-limit windows forgotten, least recently used first, to keep the in-memory count under its cap',
   registers: [registry],
 });

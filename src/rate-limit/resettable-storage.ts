@@ -1,6 +1,8 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { LRUCache } from 'lru-cache';
+import { rateLimitKeys, rateLimitKeysEvicted } from '../metrics/metrics';
 
 /** A throttler storage whose counter for one key can be cleared (an admin's unlock); ThrottlerStorage cannot. */
 export interface ResettableStorage extends ThrottlerStorage {
@@ -18,6 +20,11 @@ interface Window {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * The windows held at most, least recently used forgotten first: each address and each login name tried makes one,
+ * so without a cap, rotating them grows the heap until the process dies. About 350 bytes each (35 MB at the cap).
+ */
+export const MEMORY_MAX_KEYS = 100_000;
 
 /**
  * Counters in this process's memory, counted exactly as the Redis storage's script counts them (a fixed window
@@ -26,8 +33,27 @@ const SWEEP_INTERVAL_MS = 60_000;
  * higher the limit.
  */
 export class ResettableMemoryStorage implements ResettableStorage, OnApplicationShutdown {
-  private readonly windows = new Map<string, Window>();
+  private readonly windows: LRUCache<string, Window>;
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+
+  /**
+   * Past maxKeys, a new key forgets the least recently counted one (rate_limit_keys_evicted_total): an attacker
+   * rotating addresses can make the service forget counts, never run out of memory. The lockout, kept in the
+   * database, still guards every account; REDIS_URL keeps counts without this bound.
+   */
+  constructor({ maxKeys = MEMORY_MAX_KEYS }: { maxKeys?: number } = {}) {
+    this.windows = new LRUCache<string, Window>({
+      max: maxKeys,
+      disposeAfter: (_window, _id, reason) => {
+        if (reason === 'evict') rateLimitKeysEvicted.inc();
+      },
+    });
+  }
+
+  /** How many windows are held. */
+  get size(): number {
+    return this.windows.size;
+  }
 
   increment(
     key: string,
@@ -42,6 +68,7 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
     if (!window) {
       window = { hits: 0, expiresAt: now + ttl, blockedUntil: 0 };
       this.windows.set(id, window);
+      rateLimitKeys.set(this.windows.size);
     } else if (window.expiresAt <= now) {
       window.hits = 0;
       window.expiresAt = now + ttl;
@@ -84,9 +111,11 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, window] of this.windows) {
-      if (window.expiresAt <= now && window.blockedUntil <= now) this.windows.delete(id);
-    }
+    const ended = [...this.windows.entries()].filter(
+      ([, window]) => window.expiresAt <= now && window.blockedUntil <= now,
+    );
+    for (const [id] of ended) this.windows.delete(id);
+    rateLimitKeys.set(this.windows.size);
   }
 }
 
