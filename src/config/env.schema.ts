@@ -157,6 +157,7 @@ export const envSchema = z
     SESSION_MAX_LIFETIME: duration('30d'),
     REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
     AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
+    AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
     PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
     BCRYPT_COST: integer(12, 4, 31),
     PASSWORD_HASH_CONCURRENCY: integer(0, 0, 256),

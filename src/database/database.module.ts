@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -25,47 +26,100 @@ interface Connection {
 }
 
 const RELISTEN_DELAY_MS = 1000;
+/** How long connecting and LISTEN may take before the connection is given up. */
+const LISTEN_TIMEOUT_MS = 10_000;
+const GOODBYE_TIMEOUT_MS = 1000;
+/** TCP keepalive probes start after this much silence, so a dead peer is found by the kernel too. */
+const KEEPALIVE_DELAY_MS = 10_000;
+const HEARTBEAT_PREFIX = 'heartbeat:';
 
 /**
  * NOTIFY on a connection of its own, which comes back after a loss. `onState(false)` tells the listener that
- * notices may have been missed meanwhile.
+ * notices may have been missed meanwhile. A connection can die without a word (a dead network shows nothing), so
+ * every `heartbeatMs` it notifies itself, and one whose notice is not back by the next beat is given up.
  */
-function pgEvents(url: string, logger: Logger): DatabaseEvents & { close(): Promise<void> } {
-  let client: Client | undefined;
+function pgEvents(
+  url: string,
+  logger: Logger,
+  heartbeatMs: number,
+): DatabaseEvents & { close(): Promise<void> } {
+  const clients = new Set<Client>();
   let closed = false;
   return {
     async listen(channel, onNotice, onState) {
+      let isDown = false;
       const connect = async (): Promise<void> => {
         if (closed) return;
-        const current = new Client({ connectionString: url });
-        client = current;
+        const current = new Client({
+          connectionString: url,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+          connectionTimeoutMillis: LISTEN_TIMEOUT_MS,
+          query_timeout: LISTEN_TIMEOUT_MS,
+        });
+        clients.add(current);
         let lost = false;
-        const onLost = (error?: Error) => {
+        // The heartbeat timer, and the notice it waits for.
+        const beat: { timer?: NodeJS.Timeout; awaited?: string } = {};
+        const onLost = (reason: string) => {
           if (lost || closed) return;
           lost = true;
+          clearInterval(beat.timer);
           onState(false);
-          logger.warn(`LISTEN ${channel} lost${error ? `: ${error.message}` : ''}; reconnecting`);
-          void current.end().catch(() => undefined);
-          setTimeout(() => void connect().catch(() => onLost()), RELISTEN_DELAY_MS).unref();
+          // Once per outage, not once per attempt.
+          if (!isDown) {
+            logger.warn(`LISTEN ${channel} lost (${reason}); reading the database until it is back`);
+            isDown = true;
+          }
+          clients.delete(current);
+          void endWithin(current);
+          setTimeout(() => void connect(), RELISTEN_DELAY_MS).unref();
         };
-        current.on('error', onLost);
-        current.on('end', () => onLost());
-        current.on('notification', (notice) => notice.payload && onNotice(notice.payload));
+        current.on('error', (error) => onLost(error.message));
+        current.on('end', () => onLost('the connection ended'));
+        current.on('notification', ({ payload }) => {
+          if (!payload) return;
+          if (payload === beat.awaited) beat.awaited = undefined;
+          // Other instances' heartbeats come on the channel too.
+          else if (!payload.startsWith(HEARTBEAT_PREFIX)) onNotice(payload);
+        });
         try {
           await current.connect();
           await current.query(`LISTEN ${channel}`);
-          onState(true);
         } catch (error) {
-          onLost(error as Error);
+          onLost((error as Error).message);
+          return;
         }
+        if (lost) return;
+        onState(true);
+        if (isDown) logger.log(`LISTEN ${channel} is back`);
+        isDown = false;
+        beat.timer = setInterval(() => {
+          if (beat.awaited) return onLost(`no heartbeat back within ${heartbeatMs} ms`);
+          beat.awaited = `${HEARTBEAT_PREFIX}${randomUUID()}`;
+          current
+            .query('select pg_notify($1, $2)', [channel, beat.awaited])
+            .catch((error: Error) => onLost(error.message));
+        }, heartbeatMs).unref();
       };
       await connect();
     },
     async close() {
       closed = true;
-      await client?.end().catch(() => undefined);
+      await Promise.all([...clients].map((client) => endWithin(client)));
     },
   };
+}
+
+/** Ends a connection politely if its server answers in time, else drops it: a dead one would never answer. */
+async function endWithin(client: Client, timeoutMs = GOODBYE_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  client.connection.stream.destroy();
 }
 
 /**
@@ -110,7 +164,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     const db = drizzlePg(pool, { schema });
     await migrateOnce(pool, logger);
     logger.log('Using PostgreSQL from DATABASE_URL');
-    const events = pgEvents(url, logger);
+    const events = pgEvents(url, logger, config.get('AUTH_NOTICE_HEARTBEAT_MS', { infer: true }));
     return {
       db,
       events,

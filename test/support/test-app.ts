@@ -16,11 +16,18 @@ export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' 
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  { clock }: { clock?: Clock } = {},
+  {
+    clock,
+    databaseUrl = (url) => url,
+  }: {
+    clock?: Clock;
+    /** The URL the app gets for its fresh database (one through a proxy, say). */
+    databaseUrl?: (url: string) => string;
+  } = {},
 ): Promise<NestFastifyApplication> {
   const previous = { ...process.env };
   const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : undefined;
-  Object.assign(process.env, env, database ? { DATABASE_URL: database.url } : {});
+  Object.assign(process.env, env, database ? { DATABASE_URL: databaseUrl(database.url) } : {});
   try {
     let builder = Test.createTestingModule({ imports: [await AppModule.forRoot()] });
     if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
