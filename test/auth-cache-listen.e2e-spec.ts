@@ -5,6 +5,7 @@ import { TcpProxy } from './support/tcp-proxy';
 import { closeTestApp, createTestApp } from './support/test-app';
 
 const LISTEN = 'LISTEN auth_state';
+const FIND_SIGNED_IN = 'from "sessions" inner join "users"';
 
 // The app reaches PostgreSQL through a proxy that can break its connections; PGlite runs in-process, so this
 // needs a PostgreSQL server (DATABASE_URL, as CI sets it).
@@ -71,5 +72,28 @@ describeOnPostgres('the LISTEN connection behind a broken network', () => {
     } finally {
       heldListen.release();
     }
+  });
+
+  it('keeps no read that was in flight while listening resumed', async () => {
+    const user = await createUser(app);
+    const { accessToken } = await signIn(app, user);
+    // Not listening: the new LISTEN is held before it reaches the server, so no notice can arrive.
+    const heldListen = proxy.holdQuery(LISTEN);
+    (await listener()).kill();
+    const resumed = await heldListen.arrived;
+    // A token check reads the session, live, and its answer is held back.
+    const heldRead = proxy.holdAnswer(FIND_SIGNED_IN);
+    const inFlight = profile(accessToken).then((res) => res.status);
+    await heldRead.arrived;
+    await revokeElsewhere(user.id);
+    heldListen.release();
+    // Heartbeats go out once listening.
+    await proxy.nextLinkThatSends(
+      'heartbeat:',
+      proxy.links.filter((link) => link !== resumed),
+    );
+    heldRead.release();
+    expect(await inFlight).toBe(200);
+    expect((await profile(accessToken)).status).toBe(401);
   });
 });

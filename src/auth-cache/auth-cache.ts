@@ -46,7 +46,8 @@ export class AuthCache implements OnModuleInit {
       AUTH_STATE_CHANNEL,
       (notice) => this.onNotice(notice),
       (listening) => {
-        if (!listening) this.forgetAll();
+        // Both ways: a read begun while not listening may have missed a change whose notice never came.
+        this.forgetAll();
         this.isListening = listening;
       },
     );
