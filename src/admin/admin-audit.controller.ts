@@ -4,10 +4,12 @@ import { AuditEventPageDto, toAuditEventDto } from '../audit/dto/audit-event.dto
 import { AuditQuery } from '../audit/dto/audit-query';
 import { AuditService } from '../audit/audit.service';
 import { ErrorDto } from '../common/error.dto';
+import { NoStore } from '../common/no-store.decorator';
 import { AdminOnly } from './api-admin.decorator';
 
 @ApiTags('admin')
 @AdminOnly()
+@NoStore()
 @Controller('admin/audit')
 export class AdminAuditController {
   constructor(private readonly audit: AuditService) {}

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { NoStore } from '../common/no-store.decorator';
 import type { AuthUser } from '../users/user';
 import { UsersService } from '../users/users.service';
 import { AdminOnly } from './api-admin.decorator';
@@ -8,6 +9,7 @@ import { DashboardDto } from './dto/dashboard.dto';
 
 @ApiTags('admin')
 @AdminOnly()
+@NoStore()
 @Controller('admin/dashboard')
 export class AdminDashboardController {
   constructor(private readonly users: UsersService) {}

@@ -24,6 +24,7 @@ import {
 import type { Actor } from '../audit/audit-event';
 import { CurrentActor } from '../auth/decorators/current-actor.decorator';
 import { ErrorDto } from '../common/error.dto';
+import { NoStore } from '../common/no-store.decorator';
 import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AdminOnly } from './api-admin.decorator';
@@ -35,6 +36,7 @@ const UserId = () => Param('id', ParseUUIDPipe);
 
 @ApiTags('admin')
 @AdminOnly()
+@NoStore()
 @ApiBadRequestResponse({ description: 'Invalid body, query or id', type: ErrorDto })
 @Controller('admin/users')
 export class AdminUsersController {

@@ -51,6 +51,7 @@ export class AuthController {
   @Anonymous()
   @AuthRateLimit()
   @Post('register')
+  @NoStore()
   @ApiOperation({ summary: 'Create an account (role user)' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiBadRequestResponse({ type: ErrorDto })

@@ -15,6 +15,7 @@ import { Client } from '../auth/decorators/client-info.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import type { ClientInfo } from '../sessions/session';
 import { ErrorDto } from '../common/error.dto';
+import { NoStore } from '../common/no-store.decorator';
 import { SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
@@ -26,6 +27,7 @@ import { UsersService } from './users.service';
 
 @ApiTags('me')
 @ApiSignedIn()
+@NoStore()
 @Controller('users/me')
 export class MeController {
   constructor(
