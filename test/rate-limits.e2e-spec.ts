@@ -58,6 +58,61 @@ describe('rate limits', () => {
     expect((await login(address(30), named('someone.else'))).status).toBe(401);
   });
 
+  it('counts only sign-ins that check a password in the account limit', async () => {
+    const target = named('no.password');
+    for (let index = 0; index < 8; index++) {
+      const res = await http(app)
+        .post('/auth/login')
+        .set(from(address(110 + index)))
+        .send({ username: target });
+      expect(res.status).toBe(400);
+    }
+    expect((await login(address(120), target)).status).toBe(401);
+  });
+
+  it("gives an account's username and email one budget", async () => {
+    const username = named('two.names');
+    const email = `${username}@example.com`;
+    await http(app)
+      .post('/auth/register')
+      .set(from(address(121)))
+      .send({ username, email, password: 'violet kettle paper moon' })
+      .expect(201);
+    const names = [username, email, username.toUpperCase(), email.toUpperCase(), username, email];
+    for (const [index, name] of names.entries()) {
+      expect((await login(address(122 + index), name)).status).toBe(401);
+    }
+    const refused = await login(address(130), email);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual(tooMany);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
+  });
+
+  it('counts a re-entered password in the account limit too', async () => {
+    const username = named('re.entered');
+    const password = 'violet kettle paper moon';
+    await http(app)
+      .post('/auth/register')
+      .set(from(address(131)))
+      .send({ username, email: `${username}@example.com`, password })
+      .expect(201);
+    const signedIn = await http(app)
+      .post('/auth/login')
+      .set(from(address(132)))
+      .send({ username, password })
+      .expect(200);
+    for (let index = 0; index < 5; index++) {
+      const res = await http(app)
+        .post('/users/me/password')
+        .set(from(address(133 + index)))
+        .auth(signedIn.body.access_token as string, { type: 'bearer' })
+        .send({ currentPassword: 'not the password', newPassword: 'a brand new passphrase' });
+      expect(res.status).toBe(403);
+    }
+    expect((await login(address(140), username)).status).toBe(429);
+  });
+
   it('gives /auth/login and /auth/token one budget per address', async () => {
     for (let index = 0; index < 3; index++)
       expect((await login(address(90), named(`door.${index}`))).status).toBe(401);

@@ -44,7 +44,8 @@ export class AuthService {
    */
   async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<User> {
     const check = await this.checkCredentials(login, password, client);
-    if (check.outcome === 'locked') throw new TooManyRequestsException(check.retryAfterSeconds);
+    if (check.outcome === 'locked' || check.outcome === 'limited')
+      throw new TooManyRequestsException(check.retryAfterSeconds);
     if (check.outcome === 'wrong') throw new UnauthorizedException(WRONG_CREDENTIALS);
     if (check.outcome === 'disabled') throw new ForbiddenException(DISABLED);
     return check.user;
@@ -71,7 +72,8 @@ export class AuthService {
       return pair;
     }
     const check = await this.checkCredentials(request.username, request.password, client);
-    if (check.outcome === 'locked') throw new TooManyRequestsException(check.retryAfterSeconds);
+    if (check.outcome === 'locked' || check.outcome === 'limited')
+      throw new TooManyRequestsException(check.retryAfterSeconds);
     if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
     const pair = check.outcome === 'valid' ? await this.startSession(check.user, client) : undefined;
     if (!pair) throw new OAuthError('invalid_grant', DISABLED);
@@ -148,6 +150,9 @@ export class AuthService {
     const check = await this.users.checkCredentials(login, password);
     switch (check.outcome) {
       case 'valid':
+        break;
+      // Refused by the per-account budget before any password was checked, as the rate limits refuse: no event.
+      case 'limited':
         break;
       case 'wrong':
         await this.audit.record({

@@ -6,7 +6,7 @@ import { ErrorDto } from '../common/error.dto';
 const AUTH_LIMITED = 'rateLimit:auth';
 const SIGN_IN_LIMITED = 'rateLimit:signIn';
 
-// Asked on every request, by RateLimitGuard and the per-account limit's skipIf.
+// Asked on every request, by RateLimitGuard and the auth limit's key.
 const reflector = new CachedReflector();
 const has = (key: string, context: ExecutionContext): boolean =>
   reflector.get(key, context.getHandler()) === true;
@@ -20,6 +20,9 @@ const TooManyRequests = () =>
 /** The strict per-address limit of the authentication endpoints (AUTH_RATE_LIMIT_PER_MINUTE). */
 export const AuthRateLimit = () => applyDecorators(SetMetadata(AUTH_LIMITED, true), TooManyRequests());
 
-/** Also the per-account limit of sign-ins (SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR), keyed by the username tried. */
+/**
+ * The same, in one budget per address shared by every endpoint that checks a password as a sign-in does (the
+ * per-account limit, SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR, is counted by SignInLimits where the password is checked).
+ */
 export const SignInRateLimit = () =>
   applyDecorators(SetMetadata(AUTH_LIMITED, true), SetMetadata(SIGN_IN_LIMITED, true), TooManyRequests());

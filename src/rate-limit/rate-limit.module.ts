@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { hours, minutes, seconds, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import { minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Env } from '../config/env.schema';
 import { isSignInLimited } from './rate-limit.decorators';
 import {
@@ -8,19 +8,7 @@ import {
   ResettableRedisStorage,
   type ResettableStorage,
 } from './resettable-storage';
-import {
-  normaliseLogin,
-  RATE_LIMIT_STORAGE,
-  SIGN_IN_ACCOUNT_THROTTLER,
-  SignInLimits,
-  signInAccountKey,
-} from './sign-in-limits';
-
-/** The username or email a sign-in names: the JSON body's, or the form's for the password grant. */
-const loginOf = (request: { body?: unknown }): string | undefined => {
-  const { username } = (request.body ?? {}) as { username?: unknown };
-  return typeof username === 'string' && username.trim() !== '' ? normaliseLogin(username) : undefined;
-};
+import { RATE_LIMIT_STORAGE, SignInLimits } from './sign-in-limits';
 
 @Module({
   providers: [
@@ -47,10 +35,11 @@ const loginOf = (request: { body?: unknown }): string | undefined => {
 export class RateLimitStorageModule {}
 
 /**
- * Three limits, counted in memory or, with REDIS_URL, in Redis shared by every instance: requests per address to
- * any route (RateLimitGuard counts it); requests per address to the authentication endpoints; and sign-ins naming
- * one account, from anywhere, so that neither one address guessing many accounts nor many addresses guessing one
- * get far. RateLimitGuard applies the two below to @AuthRateLimit() endpoints only.
+ * Limits counted in memory or, with REDIS_URL, in Redis shared by every instance: requests per address to any
+ * route (RateLimitGuard counts it), and, below, requests per address to the authentication endpoints, which
+ * RateLimitGuard applies to @AuthRateLimit() endpoints only. The third, password checks per account from anywhere
+ * (SignInLimits), is counted where a password is checked; so neither one address guessing many accounts nor many
+ * addresses guessing one get far.
  */
 export const RateLimitModule = ThrottlerModule.forRootAsync({
   imports: [RateLimitStorageModule],
@@ -63,20 +52,9 @@ export const RateLimitModule = ThrottlerModule.forRootAsync({
         name: 'auth',
         ttl: minutes(1),
         limit: config.get('AUTH_RATE_LIMIT_PER_MINUTE', { infer: true }),
-        // /auth/login and /auth/token are one budget: two doors to the same sign-in.
+        // /auth/login, /auth/token and the password change are one budget: doors to the same password check.
         generateKey: (context, address, name) =>
           `${name}:${isSignInLimited(context) ? 'sign-in' : context.getHandler().name}:${address}`,
-      },
-      {
-        name: SIGN_IN_ACCOUNT_THROTTLER,
-        ttl: hours(1),
-        limit: config.get('SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR', { infer: true }),
-        // Every request naming the account counts, the owner's too, so an exhausted budget blocks no longer than a
-        // lockout would (LOCKOUT_MAX_SECONDS), not the whole hour.
-        blockDuration: seconds(Math.min(3600, config.get('LOCKOUT_MAX_SECONDS', { infer: true }))),
-        skipIf: (context) => !isSignInLimited(context) || !loginOf(context.switchToHttp().getRequest()),
-        getTracker: (request) => loginOf(request) ?? '',
-        generateKey: (_context, login) => signInAccountKey(login),
       },
     ],
   }),

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { hours, seconds } from '@nestjs/throttler';
 import { normaliseEmail } from '../common/credentials-rules';
+import type { Env } from '../config/env.schema';
 import type { ResettableStorage } from './resettable-storage';
 
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -12,18 +15,65 @@ export const SIGN_IN_ACCOUNT_THROTTLER = 'sign-in-account';
  */
 export const normaliseLogin = (login: string): string => normaliseEmail(login).trim().toLowerCase();
 
-/** The counter of sign-ins naming one account; hashed, so that the store holds no usernames or emails. */
-export const signInAccountKey = (normalisedLogin: string): string =>
-  `sign-in-account:${createHash('sha256').update(normalisedLogin).digest('base64url')}`;
+/** The account a password is checked for: its id once known, else the name tried (which no account has). */
+export type PasswordCheckTarget = { userId: string } | { login: string };
 
-/** The per-account sign-in counters, which an admin's unlock clears. */
+// A name no account has is hashed, so that the store holds no usernames or emails; an id is no secret.
+const budgetKey = (target: PasswordCheckTarget): string =>
+  'userId' in target
+    ? `sign-in-account:id:${target.userId}`
+    : `sign-in-account:${createHash('sha256').update(normaliseLogin(target.login)).digest('base64url')}`;
+
+export type SignInBudget = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * The per-account budget of password checks (SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR), from all addresses together,
+ * counted where a password is about to be compared: a request that never gets that far costs the account nothing,
+ * and its username and email spend one budget. Kept in RATE_LIMIT_STORAGE, so instances sharing Redis share it.
+ */
 @Injectable()
 export class SignInLimits {
-  constructor(@Inject(RATE_LIMIT_STORAGE) private readonly storage: ResettableStorage) {}
+  private readonly logger = new Logger(SignInLimits.name);
+  private lastWarningAt = 0;
+  private readonly limit: number;
+  private readonly ttlMs = hours(1);
+  // Every check counts, the owner's too, so an exhausted budget blocks no longer than a lockout would.
+  private readonly blockMs: number;
 
-  async reset(logins: string[]): Promise<void> {
-    for (const login of logins) {
-      await this.storage.reset(signInAccountKey(normaliseLogin(login)), SIGN_IN_ACCOUNT_THROTTLER);
+  constructor(
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: ResettableStorage,
+    config: ConfigService<Env, true>,
+  ) {
+    this.limit = config.get('SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR', { infer: true });
+    this.blockMs = seconds(Math.min(3600, config.get('LOCKOUT_MAX_SECONDS', { infer: true })));
+  }
+
+  /** Counts one password check; refused past the budget. When the storage fails it allows, as RateLimitGuard does. */
+  async claim(target: PasswordCheckTarget): Promise<SignInBudget> {
+    try {
+      const { isBlocked, timeToBlockExpire } = await this.storage.increment(
+        budgetKey(target),
+        this.ttlMs,
+        this.limit,
+        this.blockMs,
+        SIGN_IN_ACCOUNT_THROTTLER,
+      );
+      return isBlocked
+        ? { allowed: false, retryAfterSeconds: Math.max(1, timeToBlockExpire) }
+        : { allowed: true };
+    } catch (error) {
+      if (Date.now() - this.lastWarningAt > 10_000) {
+        this.lastWarningAt = Date.now();
+        this.logger.warn(
+          `The per-account sign-in limit is not applied: ${error instanceof Error ? error.message : 'storage error'}`,
+        );
+      }
+      return { allowed: true };
     }
+  }
+
+  /** Clears the account's budget (an admin's unlock). */
+  async reset(userId: string): Promise<void> {
+    await this.storage.reset(budgetKey({ userId }), SIGN_IN_ACCOUNT_THROTTLER);
   }
 }

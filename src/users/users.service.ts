@@ -50,7 +50,8 @@ export type CredentialCheck =
   | { outcome: 'valid'; user: User }
   | { outcome: 'disabled'; user: User }
   | { outcome: 'wrong'; userId?: string; lockedUntil?: Date }
-  | { outcome: 'locked'; userId: string; retryAfterSeconds: number };
+  | { outcome: 'locked'; userId: string; retryAfterSeconds: number }
+  | { outcome: 'limited'; retryAfterSeconds: number };
 
 const TAKEN = 'Username or email is already taken';
 const EMAIL_TAKEN = 'Email is already taken';
@@ -102,9 +103,12 @@ export class UsersService {
   /**
    * The password is checked before the account's state, so only its holder learns that it is disabled. A right
    * password stored with another algorithm or weaker parameters than configured is hashed again (rehash on login).
+   * Each check spends the account's budget (SignInLimits); past it, `limited`, and no password is compared.
    */
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
+    const budget = await this.signInLimits.claim(found ? { userId: found.user.id } : { login });
+    if (!budget.allowed) return { outcome: 'limited', retryAfterSeconds: budget.retryAfterSeconds };
     if (!found) {
       await this.passwords.verify(password, undefined);
       return { outcome: 'wrong' };
@@ -216,7 +220,7 @@ export class UsersService {
   async unlock(id: string, admin: Actor): Promise<void> {
     const user = await this.users.clearFailedSignIns(id);
     if (!user) throw new NotFoundException(USER_NOT_FOUND);
-    await this.signInLimits.reset([user.username, user.email]);
+    await this.signInLimits.reset(user.id);
     await this.audit.record({ type: 'user.unlocked', userId: id, actorId: admin.id, client: admin.client });
   }
 
@@ -263,8 +267,8 @@ export class UsersService {
   }
 
   /**
-   * A re-entered password (currentPassword) counts against the same lockout as sign-in, so a stolen session
-   * cannot guess it freely: 403 when wrong, 429 while locked. Answers the user, as just read.
+   * A re-entered password (currentPassword) counts against the same lockout and per-account budget as sign-in,
+   * so a stolen session cannot guess it freely: 403 when wrong, 429 while locked. Answers the user, as just read.
    */
   private async confirmPassword(
     me: { id: string; username: string },
@@ -273,6 +277,8 @@ export class UsersService {
   ): Promise<User> {
     const found = await this.users.findCredentials(me.username);
     if (!found || found.user.id !== me.id) throw new NotFoundException(USER_NOT_FOUND);
+    const budget = await this.signInLimits.claim({ userId: me.id });
+    if (!budget.allowed) throw new TooManyRequestsException(budget.retryAfterSeconds);
     const attempt = await this.attemptPassword(found, password);
     if (attempt.outcome === 'valid') return found.user;
     await this.audit.record({
