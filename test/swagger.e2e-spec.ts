@@ -3,7 +3,11 @@ import { http } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
 // What production needs to start, besides what test/support/env.ts sets.
-const PRODUCTION = { NODE_ENV: 'production', METRICS_TOKEN: 'metrics-token-for-the-tests' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  METRICS_TOKEN: 'metrics-token-for-the-tests',
+  JWT_ISSUER: 'https://auth.example.com',
+};
 
 describe.each([
   ['in production, with SWAGGER_ENABLED unset', PRODUCTION, false],
