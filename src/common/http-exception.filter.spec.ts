@@ -223,7 +223,7 @@ describe('HttpExceptionFilter', () => {
   });
 
   it('answers an unexpected error with a bare 500 and logs it', () => {
-    expect(answer(answerTo(new Error('connect ECONNREFUSED 127.0.0.1:5432')))).toEqual({
+    expect(answer(answerTo(new TypeError("Cannot read properties of undefined (reading 'id')")))).toEqual({
       status: 500,
       headers: {},
       body: { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' },
@@ -231,7 +231,7 @@ describe('HttpExceptionFilter', () => {
     expect(logged).toHaveBeenCalledTimes(1);
     expect(logged.mock.calls[0]).toEqual([
       'Unhandled error on POST /users/me',
-      expect.stringMatching(/^Error: connect ECONNREFUSED 127\.0\.0\.1:5432\n {4}at /),
+      expect.stringMatching(/^TypeError: Cannot read properties of undefined \(reading 'id'\)\n {4}at /),
     ]);
   });
 
@@ -257,5 +257,68 @@ describe('HttpExceptionFilter', () => {
     expect(text).toContain('Caused by:\n  Error: duplicate key value violates unique constraint');
     expect(text).not.toMatch(/params:/);
     expect(text).not.toMatch(/\$2b\$12\$hash|@example\.com/);
+  });
+
+  describe('a lost database', () => {
+    let warned: jest.SpyInstance;
+
+    beforeEach(() => {
+      warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    });
+
+    /** The driver's error as Drizzle throws it: wrapped, with the query and its parameters in the message. */
+    const failedQuery = (cause: Error) =>
+      new Error('Failed query: select "id" from "users" where "email" = $1\nparams: john@example.com', {
+        cause,
+      });
+    const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+    const refused = () =>
+      Object.assign(new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], ''), {
+        code: 'ECONNREFUSED',
+      });
+
+    it.each([
+      ['a refused connection', refused()],
+      ['a reset connection', withCode('read ECONNRESET', 'ECONNRESET')],
+      [
+        'a server shutting down (57P01)',
+        withCode('terminating connection due to administrator command', '57P01'),
+      ],
+      ['a server starting up (57P03)', withCode('the database system is starting up', '57P03')],
+      ['a connection exception (08006)', withCode('connection failure', '08006')],
+      ['a connection that ended', new Error('Connection terminated unexpectedly')],
+      ['a pool that could not connect in time', new Error('timeout exceeded when trying to connect')],
+    ])('answers %s with a 503 and Retry-After in the contract shape', (_case, cause) => {
+      expect(answer(answerTo(failedQuery(cause)))).toEqual({
+        status: 503,
+        headers: { 'retry-after': '5' },
+        body: {
+          statusCode: 503,
+          message: 'The database is unavailable; try again shortly',
+          error: 'Service Unavailable',
+        },
+      });
+      expect(logged).not.toHaveBeenCalled();
+    });
+
+    it('warns once per outage, naming the driver error and leaving the query out', () => {
+      const filter = new HttpExceptionFilter();
+      const request: FakeRequest = { method: 'GET', routeOptions: { url: '/users/me' }, headers: {} };
+      for (let i = 0; i < 3; i++) {
+        filter.catch(failedQuery(refused()), new ExecutionContextHost([request, new RecordedReply()]));
+      }
+      expect(warned.mock.calls).toEqual([
+        ['The database is unavailable (ECONNREFUSED); answering 503 until it is back'],
+      ]);
+      expect(logged).not.toHaveBeenCalled();
+    });
+
+    it('treats a query the database refused as unexpected: a 500, logged', () => {
+      expect(answerTo(failedQuery(withCode('relation "users" does not exist', '42P01'))).statusCode).toBe(
+        500,
+      );
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(warned).not.toHaveBeenCalled();
+    });
   });
 });

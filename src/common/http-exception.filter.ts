@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { databaseUnavailableError, OutageLog } from '../database/database';
 import { ClientAuthenticationException } from './client-authentication.exception';
 import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';
@@ -15,13 +16,18 @@ interface ErrorBody {
 
 const statusText = (status: number): string => STATUS_CODES[status] ?? 'Error';
 
+/** When a client may try again while the database is away: about the time a restart or failover takes. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /**
  * Gives every error the contract's shape `{statusCode, message, error}`, adds `WWW-Authenticate` to each 401
- * (RFC 6750 §3), and answers anything unexpected with a bare 500 after logging it.
+ * (RFC 6750 §3), answers a lost database with a 503 and `Retry-After` (RFC 9110 §10.2.3), and anything unexpected
+ * with a bare 500 after logging it.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionFilter');
+  private readonly outages = new OutageLog(this.logger);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -33,6 +39,20 @@ export class HttpExceptionFilter implements ExceptionFilter {
         .header('cache-control', 'no-store')
         .header('pragma', 'no-cache')
         .send({ error: exception.error, error_description: exception.description });
+      return;
+    }
+
+    const unavailable = exception instanceof HttpException ? undefined : databaseUnavailableError(exception);
+    if (unavailable) {
+      this.outages.report(unavailable, 'answering 503 until it is back');
+      void reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({
+          statusCode: 503,
+          message: 'The database is unavailable; try again shortly',
+          error: statusText(503),
+        });
       return;
     }
 

@@ -11,7 +11,14 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { Client, Pool } from 'pg';
 import type { Env } from '../config/env.schema';
-import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
+import {
+  DATABASE,
+  DATABASE_EVENTS,
+  databaseUnavailableError,
+  OutageLog,
+  type Database,
+  type DatabaseEvents,
+} from './database';
 import * as schema from './schema';
 
 const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
@@ -32,6 +39,7 @@ const GOODBYE_TIMEOUT_MS = 1000;
 /** TCP keepalive probes start after this much silence, so a dead peer is found by the kernel too. */
 const KEEPALIVE_DELAY_MS = 10_000;
 const HEARTBEAT_PREFIX = 'heartbeat:';
+const POOL_CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * NOTIFY on a connection of its own, which comes back after a loss. `onState(false)` tells the listener that
@@ -158,9 +166,21 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
   const logger = new Logger('Database');
   const url = config.get('DATABASE_URL', { infer: true });
   if (url) {
-    const pool = new Pool({ connectionString: url });
-    // An idle client that loses its server emits 'error'; without a listener that kills the process.
-    pool.on('error', (error) => logger.error(`PostgreSQL connection error: ${error.message}`));
+    // A connection the server does not accept in time fails its request (a 503) instead of holding it; a dead idle
+    // connection is dropped from the pool (its 'error'), and the next request connects anew.
+    const pool = new Pool({
+      connectionString: url,
+      connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    });
+    const outages = new OutageLog(logger);
+    // Without a listener, that 'error' kills the process.
+    pool.on('error', (error) => {
+      const unavailable = databaseUnavailableError(error);
+      if (unavailable) outages.report(unavailable, 'an idle connection was dropped');
+      else logger.error(`PostgreSQL connection error: ${error.message}`);
+    });
     const db = drizzlePg(pool, { schema });
     await migrateOnce(pool, logger);
     logger.log('Using PostgreSQL from DATABASE_URL');
