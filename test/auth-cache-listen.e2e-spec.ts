@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
-import { createUser, http, signIn } from './support/factories';
+import { createAdmin, createUser, http, signIn } from './support/factories';
 import { TcpProxy } from './support/tcp-proxy';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -57,6 +57,17 @@ describeOnPostgres('the LISTEN connection behind a broken network', () => {
     // A new LISTEN connection means the silent one was given up, and memory with it.
     await proxy.nextLinkThatSends(LISTEN, [silenced]);
     expect((await profile(accessToken)).status).toBe(401);
+  });
+
+  it('takes a role away while the LISTEN connection is silent, once it is given up', async () => {
+    const admin = await createAdmin(app);
+    const dashboard = () => http(app).get('/admin/dashboard').auth(admin.accessToken, { type: 'bearer' });
+    expect((await dashboard()).status).toBe(200);
+    const silenced = await listener();
+    silenced.blackHole();
+    await elsewhere.query(`update users set roles = '{user}' where id = $1`, [admin.id]);
+    await proxy.nextLinkThatSends(LISTEN, [silenced]);
+    expect((await dashboard()).status).toBe(403);
   });
 
   it('signs in and checks tokens from the database while not listening', async () => {
