@@ -2,7 +2,7 @@
 // and that the admin password printed at first start signs in. Prints the time from start to first 200.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,6 +63,8 @@ stop();
 
 // A bad environment stops the built service before it listens, naming the variable.
 const productionSecret = { JWT_SECRET: randomBytes(48).toString('base64') };
+const sharedDir = mkdtempSync(join(tmpdir(), 'auth-smoke-shared-'));
+chmodSync(sharedDir, 0o777);
 const refusals = [
   [{ BCRYPT_COST: 'abc' }, 'BCRYPT_COST'],
   [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
@@ -73,6 +75,7 @@ const refusals = [
   [{ NODE_ENV: 'production', ...productionSecret }, 'METRICS_TOKEN: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'JWT_ISSUER: is required in production'],
   [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],
+  [{ DATA_DIR: sharedDir }, `DATA_DIR: ${sharedDir} can be written by other users`],
 ];
 for (const [variables, expected] of refusals) {
   const run = spawnSync('node', ['dist/main'], {
@@ -88,4 +91,5 @@ for (const [variables, expected] of refusals) {
     process.exit(1);
   }
 }
+rmSync(sharedDir, { recursive: true, force: true });
 console.log(`a bad environment stops the start with the variable named (${refusals.length} cases)`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
@@ -10,6 +10,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { Client, Pool } from 'pg';
+import { ensurePrivateDataDir, narrowDataDirModes } from '../config/data-dir';
 import type { Env } from '../config/env.schema';
 import {
   DATABASE,
@@ -200,9 +201,11 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     client = new PGlite({ extensions: { pg_trgm } });
     logger.log('Using an in-memory embedded PostgreSQL (PGlite); nothing is kept');
   } else {
-    const directory = resolve(dataDir, 'pglite');
+    const directory = join(await ensurePrivateDataDir(dataDir, ['pglite']), 'pglite');
     await mkdir(directory, { recursive: true });
     client = new PGlite(directory, { extensions: { pg_trgm } });
+    await client.waitReady;
+    await narrowDataDirModes(dataDir);
     logger.log(`Using embedded PostgreSQL (PGlite) in ${directory}`);
   }
   const db = drizzlePglite(client, { schema });

@@ -9,9 +9,10 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { ensurePrivateDataDir } from '../config/data-dir';
 import type { Env } from '../config/env.schema';
 
 export type JwtAlgorithm = Env['JWT_ALGORITHM'];
@@ -177,7 +178,7 @@ async function generatedKeyPair(
     logger.warn(`JWT_PRIVATE_KEY_FILE is not set: using a new ${algorithm} key held in memory`);
     return generateKeyPair(algorithm);
   }
-  const path = resolve(dataDir, `jwt-${algorithm.toLowerCase()}-private.pem`);
+  const path = join(await ensurePrivateDataDir(dataDir), `jwt-${algorithm.toLowerCase()}-private.pem`);
   const pem = await keepOnce(path, () =>
     generateKeyPair(algorithm).export({ format: 'pem', type: 'pkcs8' }).toString(),
   );
@@ -198,7 +199,7 @@ async function loadSecret(env: KeyEnv): Promise<Secrets> {
     logger.warn('JWT_SECRET is not set: using a random secret held in memory; tokens end with this process');
     return Secrets.fromSecret(randomBytes(GENERATED_SECRET_BYTES));
   }
-  const path = resolve(env.DATA_DIR, 'jwt-secret');
+  const path = join(await ensurePrivateDataDir(env.DATA_DIR), 'jwt-secret');
   const secret = await keepOnce(path, () => randomBytes(GENERATED_SECRET_BYTES).toString('base64'));
   if (secret.created) {
     logger.warn(`JWT_SECRET is not set: generated one and kept it in ${path}. Set JWT_SECRET in production.`);
@@ -217,7 +218,7 @@ async function loadSecret(env: KeyEnv): Promise<Secrets> {
 async function keepOnce(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
   const existing = await readIfPresent(path);
   if (existing !== undefined) return { value: existing, created: false };
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Written in full beside it, then linked into place (which fails if the file exists): whoever reads the path,
   // a start racing this one included, finds the whole file or none.
   const draft = `${path}.${randomBytes(6).toString('hex')}.tmp`;

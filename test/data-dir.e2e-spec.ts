@@ -1,0 +1,81 @@
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { http } from './support/factories';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+/** Every file and directory under `root` whose mode gives group or others any access, with that mode. */
+async function openToOthers(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const visit = async (path: string): Promise<void> => {
+    const stats = await lstat(path);
+    if (stats.mode & 0o077) found.push(`${path} ${(stats.mode & 0o777).toString(8)}`);
+    if (stats.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
+  };
+  await visit(root);
+  return found;
+}
+
+// The embedded database on disk (its WAL holds password hashes) and the generated secret are the service's alone.
+// With DATABASE_URL (createTestApp then gives the app a PostgreSQL database) only the secret is kept there.
+const onPglite = !process.env.DATABASE_URL;
+describe('DATA_DIR on disk', () => {
+  let parent: string;
+
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'data-dir-e2e-'));
+  });
+  afterAll(() => rm(parent, { recursive: true, force: true }));
+
+  describe('started fresh, without DATABASE_URL or JWT_SECRET', () => {
+    let app: NestFastifyApplication;
+    const dataDir = () => join(parent, 'fresh');
+
+    beforeAll(async () => {
+      app = await createTestApp({ DATA_DIR: dataDir(), DATABASE_URL: '', JWT_SECRET: '' });
+    });
+    afterAll(() => closeTestApp(app));
+
+    it('keeps every file 0600 and every directory 0700, the database and the secret included', async () => {
+      expect((await http(app).get('/health/ready')).status).toBe(200);
+      expect((await readdir(dataDir())).sort()).toEqual(onPglite ? ['jwt-secret', 'pglite'] : ['jwt-secret']);
+      expect(await openToOthers(dataDir())).toEqual([]);
+    });
+  });
+
+  it('narrows what an older version left open (0755 directories, 0666 files) on the next start', async () => {
+    const dataDir = join(parent, 'older');
+    const first = await createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: '' });
+    await closeTestApp(first);
+    const widen = async (path: string): Promise<void> => {
+      const stats = await lstat(path);
+      await chmod(path, stats.isDirectory() ? 0o755 : 0o666);
+      if (stats.isDirectory()) for (const name of await readdir(path)) await widen(join(path, name));
+    };
+    await widen(dataDir);
+    expect(await openToOthers(dataDir)).not.toEqual([]);
+
+    const again = await createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: '' });
+    try {
+      expect(await openToOthers(dataDir)).toEqual([]);
+    } finally {
+      await closeTestApp(again);
+    }
+  });
+
+  const shared: [string, string, number][] = [
+    ['DATA_DIR', '', 0o777],
+    ['DATA_DIR', '', 0o775],
+    ...(onPglite ? [['its pglite directory', 'pglite', 0o757] as [string, string, number]] : []),
+  ];
+  it.each(shared)('stops the start when others may write %s, naming it', async (_case, inside, mode) => {
+    const dataDir = join(parent, `shared-${inside || 'root'}-${mode.toString(8)}`);
+    const refused = join(dataDir, inside);
+    await mkdir(refused, { recursive: true, mode: 0o700 });
+    await chmod(refused, mode);
+    await expect(createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: '' })).rejects.toThrow(
+      `Invalid environment:\n  DATA_DIR: ${refused} can be written by other users (mode ${mode.toString(8)})`,
+    );
+  });
+});
