@@ -11,6 +11,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
@@ -137,6 +138,10 @@ export class AuthController {
   @ApiBody({ type: TokenFormDto })
   @ApiOkResponse({ type: IntrospectionDto })
   @ApiUnauthorizedResponse({ description: 'Bad client credentials', type: ErrorDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many failed client authentications from this address; see Retry-After',
+    type: ErrorDto,
+  })
   introspect(@Body() form: Record<string, unknown>): Promise<Introspection> {
     return this.auth.introspect(tokenOf(form));
   }
@@ -154,6 +159,10 @@ export class AuthController {
   @ApiBody({ type: TokenFormDto })
   @ApiOkResponse({ description: 'Revoked, or never known' })
   @ApiUnauthorizedResponse({ description: 'Bad client credentials', type: ErrorDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many failed client authentications from this address; see Retry-After',
+    type: ErrorDto,
+  })
   async revoke(
     @Body() form: Record<string, unknown>,
     @Req() request: { client: string },
