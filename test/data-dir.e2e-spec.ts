@@ -26,7 +26,8 @@ describe('DATA_DIR on disk', () => {
   beforeAll(async () => {
     parent = await mkdtemp(join(tmpdir(), 'data-dir-e2e-'));
   });
-  afterAll(() => rm(parent, { recursive: true, force: true }));
+  // A start refused by one provider may still be writing through another (the generated secret): retry.
+  afterAll(() => rm(parent, { recursive: true, force: true, maxRetries: 10 }));
 
   describe('started fresh, without DATABASE_URL or JWT_SECRET', () => {
     let app: NestFastifyApplication;
@@ -74,7 +75,11 @@ describe('DATA_DIR on disk', () => {
     const refused = join(dataDir, inside);
     await mkdir(refused, { recursive: true, mode: 0o700 });
     await chmod(refused, mode);
-    await expect(createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: '' })).rejects.toThrow(
+    // Only a refused DATA_DIR needs the generated secret to find it (with DATABASE_URL nothing else looks).
+    const secret = inside
+      ? { JWT_SECRET: 'a-secret-so-that-nothing-else-writes-in-the-dir' }
+      : { JWT_SECRET: '' };
+    await expect(createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', ...secret })).rejects.toThrow(
       `Invalid environment:\n  DATA_DIR: ${refused} can be written by other users (mode ${mode.toString(8)})`,
     );
   });
