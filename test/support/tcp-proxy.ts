@@ -8,6 +8,7 @@ export class ProxyLink {
   isBlackHoled = false;
   private heldAnswers: Buffer[] | undefined;
   private heldQueries: Buffer[] | undefined;
+  private onAnswerHeld: (() => void) | undefined;
 
   constructor(
     readonly client: Socket,
@@ -36,8 +37,10 @@ export class ProxyLink {
     this.server.destroy();
   }
 
-  holdAnswers(): void {
+  /** Holds what the server sends from now on; `onHeld` is called with the first of it. */
+  holdAnswers(onHeld?: () => void): void {
     this.heldAnswers ??= [];
+    this.onAnswerHeld = onHeld;
   }
 
   holdQueries(): void {
@@ -61,8 +64,10 @@ export class ProxyLink {
   }
 
   private fromServer(chunk: Buffer): void {
-    if (this.heldAnswers) this.heldAnswers.push(chunk);
-    else this.toClient(chunk);
+    if (!this.heldAnswers) return this.toClient(chunk);
+    this.heldAnswers.push(chunk);
+    this.onAnswerHeld?.();
+    this.onAnswerHeld = undefined;
   }
 
   private toServer(chunk: Buffer): void {
@@ -74,7 +79,10 @@ export class ProxyLink {
   }
 }
 
-/** Data held back by the proxy: `arrived` once the matching query has been sent, `release` lets it all through. */
+/**
+ * Data held back by the proxy: `arrived` once the matching query has been sent (for a held answer: once that answer
+ * is held), `release` lets it all through.
+ */
 export interface Hold {
   arrived: Promise<ProxyLink>;
   release(): void;
@@ -141,7 +149,8 @@ export class TcpProxy {
 
   /** Holds back the server's answers to the next chunk holding `text` (on any connection) until released. */
   holdAnswer(text: string): Hold {
-    return this.hold(text, (link) => link.holdAnswers());
+    // `arrived` once the server's answer is held, so the query has surely run before whatever the test does next.
+    return this.hold(text, (link, arrive) => link.holdAnswers(arrive), { awaitsAnswer: true });
   }
 
   /** Closes every connection and each new one at once, as a stopped server does. */
@@ -170,7 +179,11 @@ export class TcpProxy {
     this.links.push(link);
   }
 
-  private hold(text: string, start: (link: ProxyLink) => void): Hold {
+  private hold(
+    text: string,
+    start: (link: ProxyLink, arrive: () => void) => void,
+    { awaitsAnswer = false } = {},
+  ): Hold {
     let held: ProxyLink | undefined;
     let isReleased = false;
     const arrived = new Promise<ProxyLink>((resolve) => {
@@ -178,8 +191,8 @@ export class TcpProxy {
         if (!chunk.includes(text)) return;
         this.events.off('sent', onSent);
         held = link;
-        if (!isReleased) start(link);
-        resolve(link);
+        if (isReleased || !awaitsAnswer) resolve(link);
+        if (!isReleased) start(link, () => resolve(link));
       };
       // Registered first, so the hold starts before this chunk is forwarded.
       this.events.prependListener('sent', onSent);
