@@ -11,8 +11,8 @@ const JWT_SECRET = 'a-unit-test-secret-of-at-least-32-bytes';
 const USER_ID = '3f1c2b7a-5d4e-4f60-9a8b-7c6d5e4f3a2b';
 const SESSION_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const REFRESH_TOKEN = 'opaque-refresh-token';
-// A session that ends later than its refresh token's lifetime (30 days) would.
-const SESSION = { id: SESSION_ID, expiresAt: new Date(Date.now() + 40 * 24 * 3600 * 1000) };
+// A session just signed in: its maximum lifetime (90 days) is further off than the refresh lifetime.
+const SESSION = { id: SESSION_ID, createdAt: new Date() };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // Values apart from the defaults, so that each claim is seen to come from the configuration.
@@ -24,6 +24,7 @@ const env = validateEnv({
   JWT_CLIENT_ID: 'web-app',
   ACCESS_TOKEN_TTL: '10m',
   REFRESH_TOKEN_TTL: '30d',
+  SESSION_MAX_LIFETIME: '90d',
 });
 
 /** The service as AuthModule builds it: JwtService gets the options of JwtModule.registerAsync's factory. */
@@ -60,9 +61,10 @@ describe('TokensService.pair', () => {
   });
 
   it('gives the refresh token no longer than its session has left (SESSION_MAX_LIFETIME)', async () => {
-    const endingSoon = { id: SESSION_ID, expiresAt: new Date(Date.now() + 3_600_000) };
+    const endingSoon = { id: SESSION_ID, createdAt: new Date(Date.now() - (90 * 24 - 1) * 3_600_000) };
     const pair = await service.pair({ id: USER_ID, roles: ['user'] }, endingSoon, REFRESH_TOKEN);
-    expect(pair.refresh_expires_in).toBe(3600);
+    expect(pair.refresh_expires_in).toBeGreaterThan(3590);
+    expect(pair.refresh_expires_in).toBeLessThanOrEqual(3600);
   });
 
   it('signs the access token with HS256 and names the key in an at+jwt header', async () => {

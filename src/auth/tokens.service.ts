@@ -12,6 +12,7 @@ import type { TokenPairDto } from './dto/token-pair.dto';
 export class TokensService {
   private readonly accessTtlSeconds: number;
   private readonly refreshTtlSeconds: number;
+  private readonly sessionMaxLifetimeSeconds: number;
   private readonly clientId: string;
   private readonly issuer: string;
   private readonly audience: string;
@@ -25,6 +26,7 @@ export class TokensService {
     this.audience = config.get('JWT_AUDIENCE', { infer: true });
     this.accessTtlSeconds = config.get('ACCESS_TOKEN_TTL', { infer: true });
     this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
+    this.sessionMaxLifetimeSeconds = config.get('SESSION_MAX_LIFETIME', { infer: true });
     this.clientId = config.get('JWT_CLIENT_ID', { infer: true });
   }
 
@@ -34,7 +36,7 @@ export class TokensService {
    */
   async pair(
     user: { id: string; roles: Role[] },
-    session: { id: string; expiresAt: Date },
+    session: { id: string; createdAt: Date },
     refreshToken: string,
   ): Promise<TokenPairDto> {
     const claims: AccessTokenClaims = {
@@ -49,11 +51,16 @@ export class TokensService {
       token_type: 'Bearer',
       expires_in: this.accessTtlSeconds,
       refresh_token: refreshToken,
-      refresh_expires_in: Math.max(
-        0,
-        Math.min(this.refreshTtlSeconds, Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000)),
-      ),
+      refresh_expires_in: this.refreshSecondsLeft(session.createdAt),
     };
+  }
+
+  /** The refresh lifetime, unless the session's maximum lifetime ends it sooner (as SessionsRepository sets it). */
+  private refreshSecondsLeft(sessionCreatedAt: Date): number {
+    const untilMaxMs = sessionCreatedAt.getTime() + this.sessionMaxLifetimeSeconds * 1000 - Date.now();
+    return untilMaxMs >= this.refreshTtlSeconds * 1000
+      ? this.refreshTtlSeconds
+      : Math.max(0, Math.ceil(untilMaxMs / 1000));
   }
 
   /**

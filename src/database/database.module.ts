@@ -37,7 +37,7 @@ const RELISTEN_DELAY_MS = 1000;
 /** How long connecting and LISTEN may take before the connection is given up. */
 const LISTEN_TIMEOUT_MS = 10_000;
 const GOODBYE_TIMEOUT_MS = 1000;
-/** TCP keepalive probes start after this much silence, so a dead peer is found by the kernel too. */
+/** TCP keepalive probes start after this much silence (the heartbeat is what finds a dead peer quickly). */
 const KEEPALIVE_DELAY_MS = 10_000;
 const HEARTBEAT_PREFIX = 'heartbeat:';
 const POOL_CONNECT_TIMEOUT_MS = 5000;
@@ -71,9 +71,9 @@ function pgEvents(
         // The heartbeat timer, and the notice it waits for.
         const beat: { timer?: NodeJS.Timeout; awaited?: string } = {};
         const onLost = (reason: string) => {
+          clearInterval(beat.timer);
           if (lost || closed) return;
           lost = true;
-          clearInterval(beat.timer);
           onState(false);
           // Once per outage, not once per attempt.
           if (!isDown) {
@@ -104,6 +104,7 @@ function pgEvents(
         if (isDown) logger.log(`LISTEN ${channel} is back`);
         isDown = false;
         beat.timer = setInterval(() => {
+          if (closed) return clearInterval(beat.timer);
           if (beat.awaited) return onLost(`no heartbeat back within ${heartbeatMs} ms`);
           beat.awaited = `${HEARTBEAT_PREFIX}${randomUUID()}`;
           current

@@ -50,7 +50,7 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_MESSAGES = [
   /^Connection terminated/,
   /^timeout exceeded when trying to connect/,
-  /is not queryable/,
+  /^Client (has encountered a connection error|was closed) and is not queryable/,
   /^Query read timeout/,
   /^Cannot use a pool after calling end/,
 ];
