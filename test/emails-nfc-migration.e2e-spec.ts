@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { DATABASE, type Database } from '../src/database/database';
+import { users } from '../src/database/schema';
 import { http } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -25,10 +26,8 @@ describe('the migration that brings stored emails into NFC', () => {
     db.execute(sql`insert into users (username, email, password_hash, roles)
       values (${username}, ${email}, ${HASH}, '{user}')`);
   const emailOf = async (username: string) => {
-    const { rows } = await db.execute<{ email: string }>(
-      sql`select email from users where username = ${username}`,
-    );
-    return rows[0]?.email;
+    const [row] = await db.select({ email: users.email }).from(users).where(eq(users.username, username));
+    return row?.email;
   };
 
   it('rewrites an NFD email in NFC, and leaves one whose NFC spelling is taken, or a second of one spelling', async () => {
