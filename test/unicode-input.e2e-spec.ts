@@ -112,6 +112,30 @@ describe('Unicode in emails and names', () => {
     });
   });
 
+  // Persian and the Indic scripts write some names with a zero-width non-joiner or joiner, and emoji sequences join
+  // with one: a name may hold them there, an email never.
+  it.each([
+    ['a Persian name with a non-joiner', 'مهر\u200cناز'],
+    ['a Hindi name with a joiner after a virama', 'क्\u200dषमा'],
+    ['an emoji sequence', 'Ana 👩\u200d💻'],
+  ])('takes %s in a full name, and refuses the joiner in an email', async (_case, fullName) => {
+    const res = await register({ email: `x${Date.now()}@example.com`, fullName });
+    expect(res.status).toBe(201);
+    expect(res.body.fullName).toBe(fullName);
+    const joiner = /[\u200c\u200d]/.exec(fullName)![0];
+    const email = await register({ email: `a${joiner}b@example.com` });
+    expect(email.body).toEqual(refusal('email'));
+  });
+
+  it.each([
+    ['a non-joiner between Latin letters', 'Eve\u200cAdmin'],
+    ['a joiner at the end of a Persian name', 'مهرناز\u200d'],
+    ['a joiner between an emoji and a letter', '👩\u200dAdmin'],
+  ])('refuses %s in a full name', async (_case, fullName) => {
+    const res = await register({ email: `x${Date.now()}@example.com`, fullName });
+    expect(res.body).toEqual(refusal('fullName'));
+  });
+
   describe.each(invisible)('%s', (_case, character) => {
     it('is refused in the email on registration', async () => {
       const res = await register({ email: `admin${character}@example.com` });

@@ -27,6 +27,21 @@ export function passwordProblem(password: string): string | undefined {
 export const INVISIBLE_CHARACTER = /[\p{Cf}\p{Zl}\p{Zp}\u034f\u115f\u1160\u3164\uffa0]/u;
 
 /**
+ * The zero-width non-joiner and joiner where writing needs them (RFC 5892's CONTEXTJ, loosely): between letters
+ * or marks of scripts other than Latin, Greek and Cyrillic (Persian, the Indic scripts), and the joiner inside an
+ * emoji sequence. Anywhere else they only hide.
+ */
+const JOINER_IN_CONTEXT = new RegExp(
+  String.raw`(?<=[[\p{L}\p{M}]--[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]])[\u200c\u200d](?=[[\p{L}\p{M}]--[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]])` +
+    String.raw`|(?<=[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d(?=\p{Extended_Pictographic})`,
+  'gv',
+);
+
+/** Whether `text` holds an invisible character; in a name, joiners that its script or an emoji needs are fine. */
+export const hasInvisibleCharacter = (text: string, { isName = false } = {}): boolean =>
+  INVISIBLE_CHARACTER.test(isName ? text.replace(JOINER_IN_CONTEXT, '') : text);
+
+/**
  * An email as stored and compared: in Unicode NFC, so that "é" typed as one code point or as "e" and a combining
  * accent is one address. Case is left as given; uniqueness and look-ups ignore it (lower() in SQL).
  */

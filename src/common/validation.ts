@@ -11,7 +11,12 @@ import {
   ValidateIf,
   ValidationOptions,
 } from 'class-validator';
-import { INVISIBLE_CHARACTER, normaliseEmail, passwordProblem, USERNAME_PATTERN } from './credentials-rules';
+import {
+  hasInvisibleCharacter,
+  normaliseEmail,
+  passwordProblem,
+  USERNAME_PATTERN,
+} from './credentials-rules';
 
 // Control characters have no place in a name; a lone surrogate would be stored as U+FFFD.
 const PLAIN_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
@@ -26,22 +31,22 @@ export const IsPlainText = (maxLength: number, minLength = 1) =>
     MinLength(minLength, { message: '$property must not be empty' }),
     MaxLength(maxLength),
     Matches(PLAIN_TEXT, { message: '$property must not contain control characters or lone surrogates' }),
-    HasNoInvisibleCharacters(),
+    HasNoInvisibleCharacters({ isName: true }),
   );
 
 /**
  * No invisible or bidirectional control characters (see INVISIBLE_CHARACTER), which make a name or an address look
- * like another; a value that is not a string is left to the type's own check.
+ * like another; in a name (`isName`), the joiners its script needs are allowed. A value that is not a string is left
+ * to the type's own check.
  */
-export function HasNoInvisibleCharacters(options?: ValidationOptions): PropertyDecorator {
+export function HasNoInvisibleCharacters({ isName = false } = {}): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'hasNoInvisibleCharacters',
       target: target.constructor,
       propertyName: propertyName as string,
-      options,
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || !INVISIBLE_CHARACTER.test(value),
+        validate: (value: unknown) => typeof value !== 'string' || !hasInvisibleCharacter(value, { isName }),
         defaultMessage: (args) =>
           `${args?.property ?? 'value'} must not contain invisible or bidirectional control characters`,
       },
