@@ -1,16 +1,9 @@
 // GET /health/live while a burst of registrations with worst-case 72-byte passwords is being checked for strength
 // (bench/run.mjs section 6; test/password-strength-cost.e2e-spec.ts asserts only a wide bound).
 import { randomBytes } from 'node:crypto';
-import { median } from './lib.mjs';
-
 // Slow for the strength estimator (digits and symbols with many l33t readings, dates, repeats), and all weak.
-const WORST_CASE_PASSWORDS = [
-  '19801231'.repeat(9),
-  'aA1!'.repeat(18),
-  '1!|'.repeat(24),
-  'p@ssw0rd'.repeat(9),
-  '1232'.repeat(18),
-];
+import WORST_CASE_PASSWORDS from '../test/support/worst-case-passwords.json' with { type: 'json' };
+import { median } from './lib.mjs';
 
 async function probeMs(base) {
   const started = performance.now();
