@@ -187,11 +187,11 @@ try {
   };
   const searchAt1k = await search(adminToken);
 
-  // 6. The liveness probe while 20 registrations with worst-case passwords are checked for strength.
+  // 5. The liveness probe while 20 registrations with worst-case passwords are checked for strength.
   results.healthDuringStrengthChecks = await healthDuringStrengthChecks(service.base, { rounds });
   log(`strength checks ${JSON.stringify(results.healthDuringStrengthChecks)}`);
 
-  // 5. Admin search at 100,000 users.
+  // 6. Admin search at 100,000 users.
   await seed(1001, 100_000);
   results.startToReadyMs.at100kUsers = service.readyMs;
   // The restarted service has another port, so another issuer (JWT_ISSUER follows it): sign in anew.

@@ -1,5 +1,5 @@
 // GET /health/live while a burst of registrations with worst-case 72-byte passwords is being checked for strength
-// (bench/run.mjs section 6; test/password-strength-cost.e2e-spec.ts asserts only a wide bound).
+// (bench/run.mjs section 5; test/password-strength-cost.e2e-spec.ts asserts only a wide bound).
 import { randomBytes } from 'node:crypto';
 // Slow for the strength estimator (digits and symbols with many l33t readings, dates, repeats), and all weak.
 import WORST_CASE_PASSWORDS from '../test/support/worst-case-passwords.json' with { type: 'json' };
