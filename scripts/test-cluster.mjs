@@ -21,7 +21,7 @@ const env = {
   JWT_SECRET: randomBytes(48).toString('base64'),
   // One issuer for all three, as behind a balancer.
   JWT_ISSUER: 'http://auth.cluster.example',
-  // Per-account sign-in counters live in Redis for an hour: a name of this run's own.
+  // Per-account sign-in counters live in Redis for an hour, keyed by the account's id (new with this database).
   ADMIN_USERNAME: `admin-${process.pid}`,
   BCRYPT_COST: '4',
   RATE_LIMIT_PER_MINUTE: '1000000',
