@@ -5,23 +5,33 @@ import { Secrets } from '../src/secrets/secrets';
 import { createUser, http, signIn, signInAsAdmin } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
+// Failed client authentications are counted per address, and with REDIS_URL the counts outlive a run: each describe
+// sends from documentation addresses new for each run (loopback is the trusted proxy).
+const run = randomBytes(2).toString('hex');
+const address = (client: number) => `2001:db8:${run}:${client.toString(16).padStart(2, '0')}00::1`;
+
 describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await createTestApp({ INTROSPECTION_CLIENTS: 'orders-api:orders-secret, billing:b1ll:ing' });
+    app = await createTestApp({
+      INTROSPECTION_CLIENTS: 'orders-api:orders-secret, billing:b1ll:ing',
+      TRUST_PROXY: '127.0.0.1',
+    });
   });
   afterAll(() => closeTestApp(app));
 
   const introspect = (token: string, secret = 'orders-secret', id = 'orders-api') =>
     http(app)
       .post('/auth/introspect')
+      .set('X-Forwarded-For', address(0xfe))
       .auth(id, secret)
       .type('form')
       .send({ token, token_type_hint: 'access_token' });
   const revoke = (token: string) =>
     http(app)
       .post('/auth/revoke')
+      .set('X-Forwarded-For', address(0xfe))
       .auth('orders-api', 'orders-secret')
       .type('form')
       .send({ token, token_type_hint: 'refresh_token' });
@@ -90,7 +100,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       (req: ReturnType<typeof http>) => req.post('/auth/revoke').auth('x', { type: 'bearer' }),
     ],
   ])('answers 401 with WWW-Authenticate: Basic for %s', async (_case, call) => {
-    const res = await call(http(app)).type('form').send({ token: 'x' });
+    const res = await call(http(app)).set('X-Forwarded-For', address(0xfe)).type('form').send({ token: 'x' });
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="clients"');
     expect(res.body).toEqual({
@@ -103,6 +113,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('accepts a client whose secret holds a colon', async () => {
     const res = await http(app)
       .post('/auth/introspect')
+      .set('X-Forwarded-For', address(0xfe))
       .auth('billing', 'b1ll:ing')
       .type('form')
       .send({ token: 'x' });
@@ -112,6 +123,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('answers invalid_request without a token', async () => {
     const res = await http(app)
       .post('/auth/introspect')
+      .set('X-Forwarded-For', address(0xfe))
       .auth('orders-api', 'orders-secret')
       .type('form')
       .send({});
@@ -143,13 +155,14 @@ describe('without INTROSPECTION_CLIENTS', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await createTestApp();
+    app = await createTestApp({ TRUST_PROXY: '127.0.0.1' });
   });
   afterAll(() => closeTestApp(app));
 
   it.each(['/auth/introspect', '/auth/revoke'])('%s answers 401 to everyone', async (path) => {
     const res = await http(app)
       .post(path)
+      .set('X-Forwarded-For', address(0xff))
       .auth('orders-api', 'orders-secret')
       .type('form')
       .send({ token: 'x' });
@@ -159,10 +172,7 @@ describe('without INTROSPECTION_CLIENTS', () => {
 
 describe('failed client authentication', () => {
   let app: NestFastifyApplication;
-  // Loopback is the trusted proxy, so each test names clients of its own (documentation addresses, new for each
-  // run: with REDIS_URL the counters outlive it).
-  const run = randomBytes(2).toString('hex');
-  const address = (client: number) => `2001:db8:${run}:${client.toString(16).padStart(2, '0')}00::1`;
+  // Each test names clients of its own.
   const secret = 'orders-secret-of-32-characters-!';
 
   beforeAll(async () => {
@@ -207,6 +217,37 @@ describe('failed client authentication', () => {
     for (let i = 0; i < 12; i++) {
       expect((await call('/auth/introspect', address(3), 'orders-api', secret)).status).toBe(200);
     }
+  });
+
+  const burst = (size: number, from: string, tried: (i: number) => string) =>
+    Promise.all(
+      Array.from({ length: size }, (_, i) => call('/auth/introspect', from, 'orders-api', tried(i))),
+    );
+  const failuresAuditedFor = async (from: string): Promise<number> => {
+    const admin = await signInAsAdmin(app);
+    const res = await http(app)
+      .get('/admin/audit?type=client.auth_failed&limit=100')
+      .auth(admin.accessToken, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    return res.body.items.filter((event: { ip: string }) => event.ip === from).length;
+  };
+
+  it('answers no more than 10 of 30 parallel wrong guesses from one address, the rest 429, and audits 10', async () => {
+    const guesses = await burst(30, address(5), (i) => `parallel-guess-${i}`);
+    expect(guesses.map((res) => res.status).sort()).toEqual([...Array(10).fill(401), ...Array(20).fill(429)]);
+    expect(await failuresAuditedFor(address(5))).toBe(10);
+
+    // Past the limit, a burst holding the right secret is refused as a whole.
+    const after = await burst(10, address(5), (i) => (i % 2 ? secret : `late-guess-${i}`));
+    expect(after.map((res) => res.status)).toEqual(Array(10).fill(429));
+    expect(await failuresAuditedFor(address(5))).toBe(10);
+  });
+
+  it('answers every one of 30 parallel requests with the right secret: a busy resource server is never limited', async () => {
+    const calls = await burst(30, address(6), () => secret);
+    expect(calls.map((res) => res.status)).toEqual(Array(30).fill(200));
+    const wrong = await call('/auth/introspect', address(6), 'orders-api', 'one-wrong-guess');
+    expect(wrong.status).toBe(401);
   });
 
   it('records each failure as client.auth_failed, with the client id tried and never the secret', async () => {

@@ -14,6 +14,7 @@ import { CachedReflector } from '../common/cached-reflector';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Env } from '../config/env.schema';
 import { rateLimitRefusals } from '../metrics/metrics';
+import { FailOpen } from './fail-open';
 import { isAuthLimited } from './rate-limit.decorators';
 
 // Its name when it was one of the module's limits: counters kept in Redis carry over.
@@ -27,8 +28,10 @@ const ADDRESS_LIMIT = 'global';
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly warnings = new Logger(RateLimitGuard.name);
-  private lastWarningAt = 0;
+  private readonly storageFailure = new FailOpen(
+    new Logger(RateLimitGuard.name),
+    'Rate limits are not applied',
+  );
   private readonly addressLimit: Omit<ThrottlerRequest, 'context'>;
 
   // The throttler reads six metadata keys per limit on each request it checks.
@@ -63,12 +66,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       return isAuthLimited(context) ? await super.canActivate(context) : true;
     } catch (error) {
       if (error instanceof HttpException) throw error;
-      if (Date.now() - this.lastWarningAt > 10_000) {
-        this.lastWarningAt = Date.now();
-        this.warnings.warn(
-          `Rate limits are not applied: ${error instanceof Error ? error.message : 'storage error'}`,
-        );
-      }
+      this.storageFailure.warn(error);
       return true;
     }
   }

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { hours, seconds } from '@nestjs/throttler';
 import { normaliseEmail } from '../common/credentials-rules';
 import type { Env } from '../config/env.schema';
+import { FailOpen } from './fail-open';
 import type { ResettableStorage } from './resettable-storage';
 
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -33,8 +34,10 @@ export type SignInBudget = { allowed: true } | { allowed: false; retryAfterSecon
  */
 @Injectable()
 export class SignInLimits {
-  private readonly logger = new Logger(SignInLimits.name);
-  private lastWarningAt = 0;
+  private readonly storageFailure = new FailOpen(
+    new Logger(SignInLimits.name),
+    'The per-account sign-in limit is not applied',
+  );
   private readonly limit: number;
   private readonly ttlMs = hours(1);
   // Every check counts, the owner's too, so an exhausted budget blocks no longer than a lockout would.
@@ -62,12 +65,7 @@ export class SignInLimits {
         ? { allowed: false, retryAfterSeconds: Math.max(1, timeToBlockExpire) }
         : { allowed: true };
     } catch (error) {
-      if (Date.now() - this.lastWarningAt > 10_000) {
-        this.lastWarningAt = Date.now();
-        this.logger.warn(
-          `The per-account sign-in limit is not applied: ${error instanceof Error ? error.message : 'storage error'}`,
-        );
-      }
+      this.storageFailure.warn(error);
       return { allowed: true };
     }
   }

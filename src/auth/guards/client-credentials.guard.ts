@@ -9,6 +9,7 @@ import { TooManyRequestsException } from '../../common/too-many-requests.excepti
 import { type Env, introspectionClients } from '../../config/env.schema';
 import { rateLimitRefusals } from '../../metrics/metrics';
 import type { ResettableStorage } from '../../rate-limit/resettable-storage';
+import { FailOpen } from '../../rate-limit/fail-open';
 import { RATE_LIMIT_STORAGE } from '../../rate-limit/sign-in-limits';
 import { clientOf } from '../decorators/client-info.decorator';
 
@@ -23,13 +24,18 @@ const CLIENT_AUTH_THROTTLER = 'client-auth-failures';
  * HTTP Basic authentication of the resource servers in INTROSPECTION_CLIENTS (RFC 6749 §2.3.1: id and secret
  * form-encoded inside Basic). Secrets are compared as SHA-256 digests in constant time, and an unknown id costs
  * the same comparison, so timing tells neither which ids exist nor how much of a secret was right. Each failure is
- * audited and counted per address (in the rate limits' storage, shared through Redis); past
- * CLIENT_AUTH_FAILURES_PER_ADDRESS the address gets 429 for the window, right secret or not.
+ * counted per address (in the rate limits' storage, shared through Redis) and audited; past
+ * CLIENT_AUTH_FAILURES_PER_ADDRESS the address gets 429 for the window, right secret or not. A right secret is never
+ * counted, so a busy resource server is not limited by its own calls.
  */
 @Injectable()
 export class ClientCredentialsGuard implements CanActivate {
   private readonly clients: Map<string, Buffer>;
-  private readonly logger = new Logger(ClientCredentialsGuard.name);
+  // As RateLimitGuard does, a storage that fails (Redis away) lets requests through; the secret still counts.
+  private readonly storageFailure = new FailOpen(
+    new Logger(ClientCredentialsGuard.name),
+    'Client authentication failures are not counted',
+  );
 
   constructor(
     config: ConfigService<Env, true>,
@@ -47,24 +53,24 @@ export class ClientCredentialsGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { client?: string }>();
     const failures = `${CLIENT_AUTH_THROTTLER}:${normalizeIp(request.ip, DEFAULT_IPV6_SUBNET_PREFIX)}`;
-    const blockedSeconds = await this.orZero(this.storage.blockedSeconds(failures, CLIENT_AUTH_THROTTLER));
-    if (blockedSeconds > 0) this.refuse(request, blockedSeconds);
-
     const credentials = basicCredentials(request.headers.authorization);
     const expected = (credentials && this.clients.get(credentials.id)) ?? digest('no such client');
     const matches = timingSafeEqual(expected, digest(credentials?.secret ?? ''));
+
+    // No await before the storage is asked: calls reach it in the order they came, so however many race, a right
+    // secret is refused once more than the limit of wrong ones came before it, and it never counts itself.
     if (credentials && this.clients.has(credentials.id) && matches) {
+      const blockedSeconds = await this.storageFailure.or(
+        this.storage.blockedSeconds(failures, CLIENT_AUTH_THROTTLER),
+        0,
+      );
+      if (blockedSeconds > 0) this.refuse(request, blockedSeconds);
       request.client = credentials.id;
       return true;
     }
 
-    await this.audit.record({
-      type: 'client.auth_failed',
-      client: clientOf(request),
-      // The id tried, never the secret; bounded, since the caller wrote it.
-      details: { clientId: credentials?.id.slice(0, 100) ?? null },
-    });
-    const counted = await this.orZero(
+    // A failure is counted before it is answered, and decided by its own count (atomic, in memory and in Redis).
+    const blockedSeconds = await this.storageFailure.or(
       this.storage
         .increment(
           failures,
@@ -73,27 +79,23 @@ export class ClientCredentialsGuard implements CanActivate {
           CLIENT_AUTH_WINDOW_MS,
           CLIENT_AUTH_THROTTLER,
         )
-        .then(({ timeToBlockExpire }) => timeToBlockExpire),
+        .then(({ isBlocked, timeToBlockExpire }) => (isBlocked ? Math.max(1, timeToBlockExpire) : 0)),
+      0,
     );
-    if (counted > 0) this.refuse(request, counted);
+    // Past the limit, nothing more is audited: a burst writes at most CLIENT_AUTH_FAILURES_PER_ADDRESS rows.
+    if (blockedSeconds > 0) this.refuse(request, blockedSeconds);
+    await this.audit.record({
+      type: 'client.auth_failed',
+      client: clientOf(request),
+      // The id tried, never the secret; bounded, since the caller wrote it.
+      details: { clientId: credentials?.id.slice(0, 100) ?? null },
+    });
     throw new ClientAuthenticationException();
   }
 
   private refuse(request: FastifyRequest, retryAfterSeconds: number): never {
     rateLimitRefusals.inc({ route: request.routeOptions?.url ?? 'unmatched' });
     throw new TooManyRequestsException(retryAfterSeconds);
-  }
-
-  /** As RateLimitGuard does, a storage that fails (Redis away) lets requests through; the secret still counts. */
-  private async orZero(seconds: Promise<number>): Promise<number> {
-    try {
-      return await seconds;
-    } catch (error) {
-      this.logger.warn(
-        `Client authentication failures are not counted: ${error instanceof Error ? error.message : 'storage error'}`,
-      );
-      return 0;
-    }
   }
 }
 
