@@ -79,8 +79,12 @@ describe('DATA_DIR on disk', () => {
     const secret = inside
       ? { JWT_SECRET: 'a-secret-so-that-nothing-else-writes-in-the-dir' }
       : { JWT_SECRET: '' };
+    // The whole message, fix included: the operator of an upgrade whose directory others may write reads it.
     await expect(createTestApp({ DATA_DIR: dataDir, DATABASE_URL: '', ...secret })).rejects.toThrow(
-      `Invalid environment:\n  DATA_DIR: ${refused} can be written by other users (mode ${mode.toString(8)})`,
+      new Error(
+        `Invalid environment:\n  DATA_DIR: ${refused} can be written by other users (mode ${mode.toString(8)}); ` +
+          `make it the service's alone: chmod 700 ${refused}`,
+      ),
     );
   });
 });
