@@ -56,6 +56,11 @@ describe('rate limits', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
     expect((await login(address(30), named('someone.else'))).status).toBe(401);
+    // Refused past a guard, so counted where the operator looks for a siege of one account.
+    const metrics = await http(app)
+      .get('/metrics')
+      .set(from(address(31)));
+    expect(metrics.text).toMatch(/^sign_in_account_limit_refusals_total [1-9]/m);
   });
 
   it('counts only sign-ins that check a password in the account limit', async () => {

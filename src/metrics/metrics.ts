@@ -33,6 +33,12 @@ export const rateLimitRefusals = new Counter({
   registers: [registry],
 });
 
+export const signInAccountLimitRefusals = new Counter({
+  name: 'sign_in_account_limit_refusals_total',
+  help: 'Password checks refused with 429 because the account spent its budget (SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR)',
+  registers: [registry],
+});
+
 export const rateLimitKeys = new Gauge({
   name: 'rate_limit_memory_keys',
   help: 'Rate-limit windows held in memory (without REDIS_URL), up to their cap',

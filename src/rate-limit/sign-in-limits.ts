@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { hours, seconds } from '@nestjs/throttler';
 import { normaliseEmail } from '../common/credentials-rules';
 import type { Env } from '../config/env.schema';
+import { signInAccountLimitRefusals } from '../metrics/metrics';
 import { FailOpen } from './fail-open';
 import type { ResettableStorage } from './resettable-storage';
 
@@ -61,9 +62,9 @@ export class SignInLimits {
         this.blockMs,
         SIGN_IN_ACCOUNT_THROTTLER,
       );
-      return isBlocked
-        ? { allowed: false, retryAfterSeconds: Math.max(1, timeToBlockExpire) }
-        : { allowed: true };
+      if (!isBlocked) return { allowed: true };
+      signInAccountLimitRefusals.inc();
+      return { allowed: false, retryAfterSeconds: Math.max(1, timeToBlockExpire) };
     } catch (error) {
       this.storageFailure.warn(error);
       return { allowed: true };
