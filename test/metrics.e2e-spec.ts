@@ -33,6 +33,8 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
 describe('GET /metrics in production', () => {
   const production = {
     NODE_ENV: 'production',
+    // Whatever the run's algorithm (CI runs this file with ES256 too), HS256 needs only the secret.
+    JWT_ALGORITHM: 'HS256',
     JWT_SECRET: 'Qm9uZSBkcnkgc2VjcmV0IGZvciBwcm9kdWN0aW9uIHRlc3RzLCBub3QgcmVhbA',
     JWT_ISSUER: 'https://auth.example.com',
   };

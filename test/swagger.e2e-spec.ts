@@ -5,6 +5,7 @@ import { closeTestApp, createTestApp } from './support/test-app';
 // What production needs to start, besides what test/support/env.ts sets.
 const PRODUCTION = {
   NODE_ENV: 'production',
+  JWT_ALGORITHM: 'HS256',
   METRICS_TOKEN: 'metrics-token-for-the-tests',
   JWT_ISSUER: 'https://auth.example.com',
 };
