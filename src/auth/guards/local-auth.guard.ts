@@ -1,13 +1,13 @@
 import { BadRequestException, ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
-import { boundedMessages, fieldCountProblem, inheritedNameProblems } from '../../common/validation';
+import { StrictValidationPipe } from '../../common/validation';
 import { LoginDto } from '../dto/login.dto';
 
+const validation = new StrictValidationPipe();
+
 /**
- * Guards run before pipes, so the login body is validated here: a malformed body is a 400, not a 401 or 500
- * from inside Passport (nestjs/passport#129).
+ * Guards run before pipes, so the login body is validated here, by the global pipe's own rules: a malformed body is
+ * a 400, not a 401 or 500 from inside Passport (nestjs/passport#129).
  */
 @Injectable()
 export class LocalAuthGuard extends AuthGuard('local') {
@@ -16,17 +16,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('The body must be a JSON object with username and password');
     }
-    const tooMany = fieldCountProblem(body, 'body');
-    if (tooMany) throw new BadRequestException(tooMany);
-    const errors = await validate(plainToInstance(LoginDto, body), {
-      whitelist: true,
-      forbidNonWhitelisted: true,
-    });
-    const problems = [
-      ...inheritedNameProblems(body),
-      ...errors.flatMap((error) => Object.values(error.constraints ?? {})),
-    ];
-    if (problems.length > 0) throw new BadRequestException(boundedMessages(problems));
+    await validation.transform(body, { type: 'body', metatype: LoginDto });
     return (await super.canActivate(context)) as boolean;
   }
 }
