@@ -15,6 +15,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
+import { NoStore } from '../common/no-store.decorator';
 import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
 import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
@@ -38,8 +39,8 @@ import { TokenRequestDto } from './dto/token-request.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { parseTokenRequest } from './token-request';
 
-/** RFC 6749 §5.1: responses holding tokens must not be cached. */
-const NoStore = () => applyDecorators(Header('Cache-Control', 'no-store'), Header('Pragma', 'no-cache'));
+/** RFC 6749 §5.1: a response holding tokens is not cached, by HTTP/1.0 caches either. */
+const NoStoreTokens = () => applyDecorators(NoStore(), Header('Pragma', 'no-cache'));
 
 @ApiTags('auth')
 @Controller('auth')
@@ -67,7 +68,7 @@ export class AuthController {
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
-  @NoStore()
+  @NoStoreTokens()
   @ApiOperation({ summary: 'Sign in with a username (or email) and password' })
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenPairDto })
@@ -83,7 +84,7 @@ export class AuthController {
   @FormEncoded()
   @Post('token')
   @HttpCode(200)
-  @NoStore()
+  @NoStoreTokens()
   @ApiOperation({ summary: 'OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749)' })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({ type: TokenRequestDto })
@@ -97,7 +98,7 @@ export class AuthController {
   @AuthRateLimit()
   @Post('refresh')
   @HttpCode(200)
-  @NoStore()
+  @NoStoreTokens()
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair; the old refresh token stops working' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiBadRequestResponse({ type: ErrorDto })
@@ -129,7 +130,7 @@ export class AuthController {
   @UseGuards(ClientCredentialsGuard)
   @Post('introspect')
   @HttpCode(200)
-  @NoStore()
+  @NoStoreTokens()
   @ApiBasicAuth(CLIENT_SCHEME)
   @ApiOperation({
     summary: 'RFC 7662: is this access token active now? For resource servers in INTROSPECTION_CLIENTS',
