@@ -1,15 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { createAdmin, createUser, http, signIn } from './support/factories';
-import { TcpProxy } from './support/tcp-proxy';
+import { describeOnPostgres, TcpProxy } from './support/tcp-proxy';
 import { closeTestApp, createTestApp } from './support/test-app';
 
 const LISTEN = 'LISTEN auth_state';
 const FIND_SIGNED_IN = 'from "sessions" inner join "users"';
 
-// The app reaches PostgreSQL through a proxy that can break its connections; PGlite runs in-process, so this
-// needs a PostgreSQL server (DATABASE_URL, as CI sets it).
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+// The app reaches PostgreSQL through a proxy that can break its connections.
 
 describeOnPostgres('the LISTEN connection behind a broken network', () => {
   let proxy: TcpProxy;

@@ -1,12 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createUser, http, signIn } from './support/factories';
-import { TcpProxy } from './support/tcp-proxy';
+import { describeOnPostgres, TcpProxy } from './support/tcp-proxy';
 import { closeTestApp, createTestApp } from './support/test-app';
 
-// The app reaches PostgreSQL through a proxy that can refuse it, as a stopped server does; PGlite runs in-process,
-// so this needs a PostgreSQL server (DATABASE_URL, as CI sets it).
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+// The app reaches PostgreSQL through a proxy that can refuse it, as a stopped server does.
 
 const UNAVAILABLE = {
   statusCode: 503,

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
+/** For tests through the proxy: PGlite runs in-process, so they need a PostgreSQL server (DATABASE_URL, as CI sets). */
+export const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
 /** One client connection through the proxy and its upstream connection. */
 export class ProxyLink {
   /** What the client sent, as latin1 text (the first 64 KiB): enough to tell which connection this is. */
