@@ -36,8 +36,12 @@ export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): Fastif
 function trustedProxies(
   setting: string | undefined,
 ): string | false | ((address: string, hop: number) => boolean) {
-  if (!setting) return false;
-  if (!/^\d+$/.test(setting.trim())) return setting;
+  if (!setting) {
+    return false;
+  }
+  if (!/^\d+$/.test(setting.trim())) {
+    return setting;
+  }
   const hops = Number(setting);
   return (_address, hop) => hop < hops;
 }
@@ -54,7 +58,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   fastify.addHook('onRequest', (_request, reply, done) => {
     // While draining, no connection is kept for reuse: once the server stops accepting, a balancer's next request
     // fails to connect (and is retried elsewhere) instead of dying on a kept-alive connection as it closes.
-    if (lifecycle.isShuttingDown) void reply.header('connection', 'close');
+    if (lifecycle.isShuttingDown) {
+      void reply.header('connection', 'close');
+    }
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

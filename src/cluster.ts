@@ -10,7 +10,9 @@ const RESTART_DELAY_MS = 1000;
  * dies is replaced; SIGTERM or SIGINT is passed to every worker, which stops as `npm run start:prod` does.
  */
 function primary(): void {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  if (existsSync('.env')) {
+    process.loadEnvFile('.env');
+  }
   if (!process.env.DATABASE_URL) {
     console.error('start:cluster needs DATABASE_URL: the embedded database (PGlite) belongs to one process');
     process.exit(1);
@@ -23,7 +25,9 @@ function primary(): void {
 
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        process.exit(0);
+      }
       return;
     }
     console.warn(`worker ${worker.process.pid} died (${signal ?? code}); starting another`);
@@ -32,12 +36,19 @@ function primary(): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       stopping = true;
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+      for (const worker of Object.values(cluster.workers ?? {})) {
+        worker?.process.kill(signal);
+      }
     });
   }
-  for (let i = 0; i < workers; i++) cluster.fork();
+  for (let i = 0; i < workers; i++) {
+    cluster.fork();
+  }
   console.log(`primary ${process.pid}: ${workers} workers`);
 }
 
-if (cluster.isPrimary) primary();
-else void import('./main.js');
+if (cluster.isPrimary) {
+  primary();
+} else {
+  void import('./main.js');
+}

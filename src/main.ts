@@ -36,7 +36,9 @@ function stopGracefully(app: NestFastifyApplication, config: ConfigService<Env, 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     // A repeat (a terminal's Ctrl-C reaches start:cluster's workers twice) changes nothing; the timeout still holds.
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     app.get(Lifecycle).beginShutdown();
     const timeoutSeconds = config.get('SHUTDOWN_TIMEOUT_SECONDS', { infer: true });

@@ -89,8 +89,9 @@ describe('/admin', () => {
     it('pages through users, newest first, with the total', async () => {
       const tag = randomUUID().slice(0, 8);
       const created = [];
-      for (let index = 0; index < 5; index++)
+      for (let index = 0; index < 5; index++) {
         created.push(await createUser(app, { username: `page.${tag}.${index}` }));
+      }
       const first = await asAdmin.get(`/admin/users?q=${tag}&page=1&limit=2`);
       expect(first.status).toBe(200);
       expect(first.body).toEqual({ items: expect.any(Array), total: 5, page: 1, limit: 2 });

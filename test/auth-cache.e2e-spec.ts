@@ -32,7 +32,9 @@ describe('the signed-in state held in memory', () => {
         if (notice === marker) {
           isRecording = false;
           onMarker();
-        } else if (isRecording && !notice.startsWith('user:')) notices.push(notice);
+        } else if (isRecording && !notice.startsWith('user:')) {
+          notices.push(notice);
+        }
       },
       () => undefined,
     );
@@ -46,7 +48,9 @@ describe('the signed-in state held in memory', () => {
     let status = 0;
     for (let waited = 0; waited < 1000 && status !== expected; waited += 20) {
       status = (await profile(token)).status;
-      if (status !== expected) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (status !== expected) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
     return status;
   };
@@ -65,7 +69,9 @@ describe('the signed-in state held in memory', () => {
     expect((await profile(accessToken)).body.fullName).not.toBe('Changed Elsewhere');
     await db.execute(sql`update users set full_name = 'Changed Elsewhere' where id = ${user.id}`);
     for (let waited = 0; waited < 1000; waited += 20) {
-      if ((await profile(accessToken)).body.fullName === 'Changed Elsewhere') break;
+      if ((await profile(accessToken)).body.fullName === 'Changed Elsewhere') {
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect((await profile(accessToken)).body.fullName).toBe('Changed Elsewhere');

@@ -10,8 +10,14 @@ async function openToOthers(root: string): Promise<string[]> {
   const found: string[] = [];
   const visit = async (path: string): Promise<void> => {
     const stats = await lstat(path);
-    if (stats.mode & 0o077) found.push(`${path} ${(stats.mode & 0o777).toString(8)}`);
-    if (stats.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
+    if (stats.mode & 0o077) {
+      found.push(`${path} ${(stats.mode & 0o777).toString(8)}`);
+    }
+    if (stats.isDirectory()) {
+      for (const name of await readdir(path)) {
+        await visit(join(path, name));
+      }
+    }
   };
   await visit(root);
   return found;
@@ -52,7 +58,11 @@ describe('DATA_DIR on disk', () => {
     const widen = async (path: string): Promise<void> => {
       const stats = await lstat(path);
       await chmod(path, stats.isDirectory() ? 0o755 : 0o666);
-      if (stats.isDirectory()) for (const name of await readdir(path)) await widen(join(path, name));
+      if (stats.isDirectory()) {
+        for (const name of await readdir(path)) {
+          await widen(join(path, name));
+        }
+      }
     };
     await widen(dataDir);
     expect(await openToOthers(dataDir)).not.toEqual([]);

@@ -36,8 +36,9 @@ describeOnPostgres('a lost database', () => {
   const filterLogs = (level: 'warn' | 'error') => {
     const logged: string[] = [];
     jest.spyOn(Logger.prototype, level).mockImplementation(function (this: Logger, ...args: unknown[]) {
-      if ((this as unknown as { context?: string }).context === 'ExceptionFilter')
+      if ((this as unknown as { context?: string }).context === 'ExceptionFilter') {
         logged.push(String(args[0]));
+      }
     });
     return logged;
   };
@@ -87,7 +88,9 @@ describeOnPostgres('a lost database', () => {
     let status = 0;
     while (status !== 200 && Date.now() - backAt < RESUME_WITHIN_MS) {
       status = (await requests['GET /users/me']()).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (status !== 200) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
     expect(status).toBe(200);
     expect((await requests['sign-in']()).status).toBe(200);

@@ -81,8 +81,9 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const expired = await new SignJWT({ ...decodeJwt(accessToken), exp: Math.floor(Date.now() / 1000) - 5 })
       .setProtectedHeader({ alg: secrets.algorithm, typ: 'at+jwt', kid: secrets.kid })
       .sign(secrets.signingKey);
-    for (const token of [expired, refreshToken, 'garbage'])
+    for (const token of [expired, refreshToken, 'garbage']) {
       expect((await introspect(token)).body).toEqual({ active: false });
+    }
   });
 
   it.each([

@@ -34,7 +34,9 @@ describe('account lockout', () => {
 
   it('locks after the third failure, refusing the right password too, with Retry-After', async () => {
     const user = await createUser(app);
-    for (let attempt = 1; attempt <= 3; attempt++) expect((await fail(user)).status).toBe(401);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect((await fail(user)).status).toBe(401);
+    }
 
     const right = await login(user, user.password);
     const wrong = await fail(user);
@@ -54,7 +56,9 @@ describe('account lockout', () => {
 
   it('doubles the window with each further failure, up to the cap, and a success resets it', async () => {
     const user = await createUser(app);
-    for (let attempt = 1; attempt <= 3; attempt++) await fail(user);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await fail(user);
+    }
     const windows: string[] = [];
     for (const wait of [60, 120, 240, 240]) {
       clock.advance(wait);
@@ -131,8 +135,9 @@ describe('account lockout', () => {
         .post('/users/me/password')
         .auth(accessToken, { type: 'bearer' })
         .send({ currentPassword, newPassword: 'violet kettle paper moon' });
-    for (let attempt = 1; attempt <= 3; attempt++)
+    for (let attempt = 1; attempt <= 3; attempt++) {
       expect((await change('not the password')).status).toBe(403);
+    }
     const refused = await change(user.password);
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('60');
@@ -151,7 +156,9 @@ describe('account lockout', () => {
   describe('POST /admin/users/:id/unlock', () => {
     it('lets the right password in at once, and is audited', async () => {
       const user = await createUser(app);
-      for (let attempt = 1; attempt <= 3; attempt++) await fail(user);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await fail(user);
+      }
       expect((await login(user, user.password)).status).toBe(429);
 
       const { accessToken } = await signInAsAdmin(app);

@@ -61,6 +61,8 @@ describe('logs', () => {
     );
     // Security events as plain JSON lines, one per event, for log pipelines.
     expect(output).toMatch(/^\{"time":"[^"]+","audit":"login.succeeded","userId":"[0-9a-f-]{36}"/m);
-    for (const secret of secrets) expect(output).not.toContain(secret);
+    for (const secret of secrets) {
+      expect(output).not.toContain(secret);
+    }
   });
 });

@@ -31,8 +31,9 @@ describe('rate limits', () => {
 
   it('stops one address guessing many accounts, with Retry-After, and only that address', async () => {
     const statuses: number[] = [];
-    for (let index = 0; index < 5; index++)
+    for (let index = 0; index < 5; index++) {
       statuses.push((await login(address(1), named(`victim.${index}`))).status);
+    }
     expect(statuses).toEqual([401, 401, 401, 401, 401]);
 
     const refused = await login(address(1), named('victim.5'));
@@ -119,8 +120,9 @@ describe('rate limits', () => {
   });
 
   it('gives /auth/login and /auth/token one budget per address', async () => {
-    for (let index = 0; index < 3; index++)
+    for (let index = 0; index < 3; index++) {
       expect((await login(address(90), named(`door.${index}`))).status).toBe(401);
+    }
     const token = (index: number) =>
       http(app)
         .post('/auth/token')
@@ -154,7 +156,9 @@ describe('rate limits', () => {
           email: `joiner.${index}@example.com`,
           password: 'violet kettle paper moon',
         });
-    for (let index = 0; index < 5; index++) expect((await register(index)).status).toBe(201);
+    for (let index = 0; index < 5; index++) {
+      expect((await register(index)).status).toBe(201);
+    }
     expect((await register(5)).status).toBe(429);
   });
 
@@ -178,8 +182,9 @@ describe('rate limits', () => {
         .auth(signedIn.body.access_token as string, { type: 'bearer' })
         .send({ currentPassword: 'not the password', newPassword: 'a brand new passphrase' });
     expect(await statusesOf(3, change)).toEqual([403, 403, 403]);
-    for (let index = 0; index < 2; index++)
+    for (let index = 0; index < 2; index++) {
       expect((await login(address(102), named(`changer.other.${index}`))).status).toBe(401);
+    }
 
     const refused = await change();
     expect(refused.status).toBe(429);
@@ -192,7 +197,9 @@ describe('rate limits', () => {
   /** The statuses of `count` requests from one address, one after another. */
   const statusesOf = async (count: number, send: () => Promise<{ status: number }>) => {
     const statuses: number[] = [];
-    for (let index = 0; index < count; index++) statuses.push((await send()).status);
+    for (let index = 0; index < count; index++) {
+      statuses.push((await send()).status);
+    }
     return statuses;
   };
   const health = (address: string) => () => http(app).get('/health').set(from(address));
@@ -202,8 +209,9 @@ describe('rate limits', () => {
   });
 
   it('counts requests to the authentication endpoints in the limit of every route too', async () => {
-    for (let index = 0; index < 3; index++)
+    for (let index = 0; index < 3; index++) {
       expect((await login(address(81), named(`both.${index}`))).status).toBe(401);
+    }
     expect(await statusesOf(28, health(address(81)))).toEqual([...Array(27).fill(200), 429]);
   });
 

@@ -19,7 +19,9 @@ function startResourceServer(env: Record<string, string>): Promise<{ child: Chil
     child.once('exit', (code) => reject(new Error(`the resource server exited with ${code}`)));
     child.stdout.on('data', (chunk: Buffer) => {
       const port = /listening on (\d+)/.exec(chunk.toString())?.[1];
-      if (port) resolve({ child, url: `http://127.0.0.1:${port}` });
+      if (port) {
+        resolve({ child, url: `http://127.0.0.1:${port}` });
+      }
     });
   });
 }
@@ -38,7 +40,9 @@ describe('the example resource server', () => {
     authUrl = await app.getUrl();
   });
   afterAll(async () => {
-    for (const server of servers) server.kill();
+    for (const server of servers) {
+      server.kill();
+    }
     await closeTestApp(app);
   });
 

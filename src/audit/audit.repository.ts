@@ -30,8 +30,12 @@ export class AuditRepository {
 
   async search({ userId, type, page, limit }: AuditSearch): Promise<{ items: AuditEvent[]; total: number }> {
     const conditions: SQL[] = [];
-    if (userId) conditions.push(eq(auditEvents.userId, userId));
-    if (type) conditions.push(eq(auditEvents.type, type));
+    if (userId) {
+      conditions.push(eq(auditEvents.userId, userId));
+    }
+    if (type) {
+      conditions.push(eq(auditEvents.type, type));
+    }
     const where = and(...conditions);
     const [items, [totals]] = await Promise.all([
       this.db

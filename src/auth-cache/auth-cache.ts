@@ -41,7 +41,9 @@ export class AuthCache implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.isEnabled) return;
+    if (!this.isEnabled) {
+      return;
+    }
     await this.events.listen(
       AUTH_STATE_CHANNEL,
       (notice) => this.onNotice(notice),
@@ -55,11 +57,17 @@ export class AuthCache implements OnModuleInit {
 
   /** The caller of an access token, if its session and user are known live and enabled. */
   signedIn(userId: string, sessionId: string): AuthUser | undefined {
-    if (!this.isServing()) return undefined;
+    if (!this.isServing()) {
+      return undefined;
+    }
     const session = this.sessions.get(sessionId);
-    if (!session || session.userId !== userId || session.expiresAt.getTime() <= Date.now()) return undefined;
+    if (!session || session.userId !== userId || session.expiresAt.getTime() <= Date.now()) {
+      return undefined;
+    }
     const user = this.users.get(userId);
-    if (!user || user.disabled) return undefined;
+    if (!user || user.disabled) {
+      return undefined;
+    }
     return { id: user.id, username: user.username, roles: user.roles, sessionId };
   }
 
@@ -73,9 +81,13 @@ export class AuthCache implements OnModuleInit {
   }
 
   remember(mark: number, user: User, session?: { id: string; expiresAt: Date }): void {
-    if (!this.isServing() || mark !== this.epoch) return;
+    if (!this.isServing() || mark !== this.epoch) {
+      return;
+    }
     this.users.set(user.id, user);
-    if (session) this.sessions.set(session.id, { userId: user.id, expiresAt: session.expiresAt });
+    if (session) {
+      this.sessions.set(session.id, { userId: user.id, expiresAt: session.expiresAt });
+    }
   }
 
   forgetUser(id: string): void {
@@ -91,7 +103,9 @@ export class AuthCache implements OnModuleInit {
   forgetSessionsOf(userId: string): void {
     this.epoch += 1;
     for (const [id, session] of this.sessions.entries()) {
-      if (session.userId === userId) this.sessions.delete(id);
+      if (session.userId === userId) {
+        this.sessions.delete(id);
+      }
     }
   }
 
@@ -107,10 +121,17 @@ export class AuthCache implements OnModuleInit {
 
   private onNotice(notice: string): void {
     // Sent for a TRUNCATE of users or sessions.
-    if (notice === 'all') return this.forgetAll();
+    if (notice === 'all') {
+      return this.forgetAll();
+    }
     const [kind, id] = notice.split(':');
-    if (!id) return;
-    if (kind === 'user') this.forgetUser(id);
-    else if (kind === 'session') this.forgetSession(id);
+    if (!id) {
+      return;
+    }
+    if (kind === 'user') {
+      this.forgetUser(id);
+    } else if (kind === 'session') {
+      this.forgetSession(id);
+    }
   }
 }

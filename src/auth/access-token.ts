@@ -19,8 +19,9 @@ export interface RequestHeaders {
  */
 export function authorizationOf(request: RequestHeaders): string | undefined {
   const distinct = request.raw?.headersDistinct?.authorization;
-  if (distinct && distinct.length > 1)
+  if (distinct && distinct.length > 1) {
     throw new BadRequestException('Send one Authorization header, not several');
+  }
   return request.headers.authorization;
 }
 
@@ -30,8 +31,12 @@ export function authorizationOf(request: RequestHeaders): string | undefined {
  */
 export function bearerTokenOf(request: RequestHeaders): string | null {
   const [scheme, ...tokens] = (authorizationOf(request) ?? '').trim().split(/\s+/);
-  if (scheme?.toLowerCase() !== 'bearer' || tokens.length === 0) return null;
-  if (tokens.length > 1) throw new BadRequestException('The Authorization header must carry one token');
+  if (scheme?.toLowerCase() !== 'bearer' || tokens.length === 0) {
+    return null;
+  }
+  if (tokens.length > 1) {
+    throw new BadRequestException('The Authorization header must carry one token');
+  }
   return tokens[0]!;
 }
 
@@ -64,9 +69,15 @@ export function isAccessTokenHeader(header: { typ?: unknown }): boolean {
  * jsonwebtoken checks `exp` only when present, so its presence is required here.
  */
 export function subjectOf(payload: unknown): { userId: string; sessionId: string } | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
+  if (typeof payload !== 'object' || payload === null) {
+    return undefined;
+  }
   const { sub, sid, exp } = payload as Record<string, unknown>;
-  if (typeof exp !== 'number' || typeof sub !== 'string' || typeof sid !== 'string') return undefined;
-  if (!UUID.test(sub) || !UUID.test(sid)) return undefined;
+  if (typeof exp !== 'number' || typeof sub !== 'string' || typeof sid !== 'string') {
+    return undefined;
+  }
+  if (!UUID.test(sub) || !UUID.test(sid)) {
+    return undefined;
+  }
   return { userId: sub, sessionId: sid };
 }

@@ -44,23 +44,32 @@ export class AuthService {
    */
   async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<User> {
     const check = await this.checkCredentials(login, password, client);
-    if (check.outcome === 'locked' || check.outcome === 'limited')
+    if (check.outcome === 'locked' || check.outcome === 'limited') {
       throw new TooManyRequestsException(check.retryAfterSeconds);
-    if (check.outcome === 'wrong') throw new UnauthorizedException(WRONG_CREDENTIALS);
-    if (check.outcome === 'disabled') throw new ForbiddenException(DISABLED);
+    }
+    if (check.outcome === 'wrong') {
+      throw new UnauthorizedException(WRONG_CREDENTIALS);
+    }
+    if (check.outcome === 'disabled') {
+      throw new ForbiddenException(DISABLED);
+    }
     return check.user;
   }
 
   async signIn(user: Pick<User, 'id' | 'roles'>, client: ClientInfo): Promise<TokenPairDto> {
     const pair = await this.startSession(user, client);
     // Disabled while the password was being checked.
-    if (!pair) throw new ForbiddenException(DISABLED);
+    if (!pair) {
+      throw new ForbiddenException(DISABLED);
+    }
     return pair;
   }
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto> {
     const pair = await this.tryRefresh(refreshToken, client);
-    if (!pair) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    if (!pair) {
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    }
     return pair;
   }
 
@@ -68,15 +77,22 @@ export class AuthService {
   async grant(request: TokenRequest, client: ClientInfo): Promise<TokenPairDto> {
     if (request.grantType === 'refresh_token') {
       const pair = await this.tryRefresh(request.refreshToken, client);
-      if (!pair) throw new OAuthError('invalid_grant', INVALID_REFRESH_TOKEN);
+      if (!pair) {
+        throw new OAuthError('invalid_grant', INVALID_REFRESH_TOKEN);
+      }
       return pair;
     }
     const check = await this.checkCredentials(request.username, request.password, client);
-    if (check.outcome === 'locked' || check.outcome === 'limited')
+    if (check.outcome === 'locked' || check.outcome === 'limited') {
       throw new TooManyRequestsException(check.retryAfterSeconds);
-    if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
+    }
+    if (check.outcome === 'wrong') {
+      throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
+    }
     const pair = check.outcome === 'valid' ? await this.startSession(check.user, client) : undefined;
-    if (!pair) throw new OAuthError('invalid_grant', DISABLED);
+    if (!pair) {
+      throw new OAuthError('invalid_grant', DISABLED);
+    }
     return pair;
   }
 
@@ -103,7 +119,9 @@ export class AuthService {
   async introspect(token: string): Promise<Introspection> {
     const verified = await this.tokens.verify(token);
     const user = verified && (await this.users.findSignedIn(verified.userId, verified.sessionId));
-    if (!verified || !user) return { active: false };
+    if (!verified || !user) {
+      return { active: false };
+    }
     const { exp, iat, iss, aud, jti } = verified.claims;
     return {
       active: true,
@@ -195,7 +213,9 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<TokenPairDto | undefined> {
     const started = await this.sessions.start(user.id, client);
-    if (!started) return undefined;
+    if (!started) {
+      return undefined;
+    }
     await this.audit.record({
       type: 'login.succeeded',
       userId: user.id,
@@ -208,7 +228,9 @@ export class AuthService {
 
   private async tryRefresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto | undefined> {
     const rotation = await this.sessions.rotate(refreshToken);
-    if (rotation.outcome === 'invalid') return undefined;
+    if (rotation.outcome === 'invalid') {
+      return undefined;
+    }
     const { session } = rotation;
     if (rotation.outcome === 'reuse-detected') {
       await this.audit.record({
@@ -221,7 +243,9 @@ export class AuthService {
     }
     // Roles as they are now; a disabled user's sessions have ended, but the check costs nothing here.
     const user = await this.users.findSignedIn(session.userId, session.id);
-    if (!user) return undefined;
+    if (!user) {
+      return undefined;
+    }
     await this.audit.record({
       type: 'token.refreshed',
       userId: user.id,

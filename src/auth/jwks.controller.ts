@@ -23,8 +23,9 @@ export class JwksController {
   })
   @ApiNotFoundResponse({ description: 'Tokens are signed with HS256, whose key is secret', type: ErrorDto })
   jwks(): { keys: JWK[] } {
-    if (this.secrets.algorithm === 'HS256')
+    if (this.secrets.algorithm === 'HS256') {
       throw new NotFoundException('Tokens are signed with a shared secret: there are no public keys');
+    }
     return { keys: this.secrets.jwks };
   }
 }

@@ -8,7 +8,9 @@ function refusalOf(form: unknown): { statusCode: number; error: string; descript
   try {
     parseTokenRequest(form);
   } catch (error) {
-    if (!(error instanceof OAuthError)) throw error;
+    if (!(error instanceof OAuthError)) {
+      throw error;
+    }
     return { statusCode: error.statusCode, error: error.error, description: error.description };
   }
   throw new Error('the form was accepted');

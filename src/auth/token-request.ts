@@ -14,9 +14,12 @@ export function parseTokenRequest(form: unknown): TokenRequest {
   const parameters = typeof form === 'object' && form !== null ? (form as Record<string, unknown>) : {};
   const read = (name: string): string => {
     const value = parameters[name];
-    if (value === undefined || value === '') throw new OAuthError('invalid_request', `${name} is required`);
-    if (Array.isArray(value))
+    if (value === undefined || value === '') {
+      throw new OAuthError('invalid_request', `${name} is required`);
+    }
+    if (Array.isArray(value)) {
       throw new OAuthError('invalid_request', `${name} must not be given more than once`);
+    }
     if (typeof value !== 'string' || value.length > MAX_PARAMETER_LENGTH || value.includes('\0')) {
       throw new OAuthError('invalid_request', `${name} is malformed`);
     }

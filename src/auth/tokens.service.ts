@@ -69,7 +69,9 @@ export class TokensService {
    */
   async verify(token: string): Promise<VerifiedAccessToken | undefined> {
     const key = this.secrets.verificationKey(keyIdOf(token));
-    if (!key) return undefined;
+    if (!key) {
+      return undefined;
+    }
     try {
       const { header, payload } = await this.jwt.verifyAsync<{
         header: { typ?: unknown };

@@ -28,6 +28,8 @@ export class VerifiedTokens {
   /** `expiresAt` is the token's exp, in seconds since the epoch. */
   remember(token: string, subject: TokenSubject, expiresAt: number): void {
     const ttl = expiresAt * 1000 - Date.now();
-    if (ttl > 0) this.subjects.set(token, subject, { ttl });
+    if (ttl > 0) {
+      this.subjects.set(token, subject, { ttl });
+    }
   }
 }

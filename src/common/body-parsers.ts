@@ -16,7 +16,9 @@ export function useBodyParsers(app: NestFastifyApplication): void {
 
   app.useBodyParser<RawServerDefault>('application/json', {}, (request, body, done) => {
     void parseJson(request, body.toString('utf8'), (error: Error | null, value?: unknown) => {
-      if (error) return done(new BadRequestException(jsonProblem(error)), undefined);
+      if (error) {
+        return done(new BadRequestException(jsonProblem(error)), undefined);
+      }
       if (isDeeperThan(value, MAX_JSON_DEPTH)) {
         return done(
           new BadRequestException(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`),
@@ -35,8 +37,12 @@ export function useBodyParsers(app: NestFastifyApplication): void {
 }
 
 function jsonProblem(error: Error & { code?: string }): string {
-  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'The request body is empty';
-  if (error instanceof SyntaxError) return 'The request body is not valid JSON';
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return 'The request body is empty';
+  }
+  if (error instanceof SyntaxError) {
+    return 'The request body is not valid JSON';
+  }
   return 'The request body holds a forbidden property (__proto__ or constructor.prototype)';
 }
 
@@ -45,9 +51,15 @@ export function isDeeperThan(value: unknown, maxDepth: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+    if (typeof current !== 'object' || current === null) {
+      continue;
+    }
+    if (depth > maxDepth) {
+      return true;
+    }
+    for (const child of Object.values(current)) {
+      pending.push([child, depth + 1]);
+    }
   }
   return false;
 }

@@ -20,9 +20,13 @@ export class CachedReflector extends Reflector {
   override get<TResult = unknown, TKey = unknown>(metadataKey: TKey, target: Target): TResult;
   override get(metadataKey: unknown, target: Target): unknown {
     let values = cache.get(target);
-    if (!values) cache.set(target, (values = new Map()));
+    if (!values) {
+      cache.set(target, (values = new Map()));
+    }
     const cached = values.get(metadataKey);
-    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    if (cached !== undefined) {
+      return cached === ABSENT ? undefined : cached;
+    }
     const value: unknown = super.get(metadataKey, target);
     values.set(metadataKey, value === undefined ? ABSENT : value);
     return value;

@@ -26,10 +26,14 @@ export class ContentTypeGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.body === undefined || request.body === null) return true;
+    if (request.body === undefined || request.body === null) {
+      return true;
+    }
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (this.reflector.getAllAndOverride<boolean>(FORM_ENCODED, [context.getHandler(), context.getClass()])) {
-      if (type !== FORM) throw new OAuthError('invalid_request', `The body must be ${FORM}`);
+      if (type !== FORM) {
+        throw new OAuthError('invalid_request', `The body must be ${FORM}`);
+      }
     } else if (type !== JSON_TYPE) {
       throw new UnsupportedMediaTypeException(`The body must be ${JSON_TYPE}`);
     }

@@ -12,9 +12,13 @@ export function passwordProblem(password: string): string | undefined {
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
     return `password must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`;
   }
-  if (password.includes('\0')) return 'password must not contain null characters';
+  if (password.includes('\0')) {
+    return 'password must not contain null characters';
+  }
   // A lone surrogate would be stored as U+FFFD, so different passwords would become one.
-  if (!password.isWellFormed()) return 'password must be well-formed Unicode';
+  if (!password.isWellFormed()) {
+    return 'password must be well-formed Unicode';
+  }
   return undefined;
 }
 

@@ -78,7 +78,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
       const error = statusText(statusCode);
-      if (typeof response === 'string') return { statusCode, message: response, error };
+      if (typeof response === 'string') {
+        return { statusCode, message: response, error };
+      }
       const { message } = response as { message?: unknown };
       const isMessage = typeof message === 'string' || (Array.isArray(message) && message.every(isString));
       return { statusCode, message: isMessage ? message : error, error };
@@ -102,7 +104,9 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** The 4xx status of an error the HTTP layer raised about the request itself, such as an unparsable body. */
 function clientErrorStatus(exception: unknown): number | undefined {
-  if (typeof exception !== 'object' || exception === null) return undefined;
+  if (typeof exception !== 'object' || exception === null) {
+    return undefined;
+  }
   const { statusCode } = exception as { statusCode?: unknown };
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
 }
@@ -123,7 +127,9 @@ function describeError(exception: unknown): string {
       ...stack.filter((line) => !line.startsWith('params:')).map((line) => (depth ? `  ${line}` : line)),
     );
     current = current.cause;
-    if (current !== undefined) lines.push('Caused by:');
+    if (current !== undefined) {
+      lines.push('Caused by:');
+    }
   }
   return lines.join('\n');
 }

@@ -15,7 +15,9 @@ export function NoStore(): ClassDecorator & MethodDecorator {
     const prototype = (target as { prototype: object }).prototype;
     for (const name of Object.getOwnPropertyNames(prototype)) {
       const method = Object.getOwnPropertyDescriptor(prototype, name);
-      if (name !== 'constructor' && typeof method?.value === 'function') header(prototype, name, method);
+      if (name !== 'constructor' && typeof method?.value === 'function') {
+        header(prototype, name, method);
+      }
     }
   };
 }

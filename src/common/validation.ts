@@ -98,7 +98,9 @@ export const IsOmittable = () => ValidateIf((_object: object, value: unknown) =>
  * the DTO instance, so `forbidNonWhitelisted` never sees them. Reported in its words.
  */
 export function inheritedNameProblems(value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [];
+  }
   return Object.keys(value)
     .filter((key) => key in Object.prototype)
     .map((key) => `property ${key} should not exist`);
@@ -111,7 +113,9 @@ export const MAX_MESSAGES = 20;
 
 /** Why a body or query is refused before it is validated, or undefined. */
 export function fieldCountProblem(value: unknown, where: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
   // for...in stops counting early, where Object.keys would list all of an object of thousands first.
   let fields = 0;
   for (const key in value) {
@@ -124,7 +128,9 @@ export function fieldCountProblem(value: unknown, where: string): string | undef
 
 /** The first MAX_MESSAGES messages, and one saying how many were left off. */
 export function boundedMessages(messages: string[]): string[] {
-  if (messages.length <= MAX_MESSAGES) return messages;
+  if (messages.length <= MAX_MESSAGES) {
+    return messages;
+  }
   const more = messages.length - MAX_MESSAGES;
   return [...messages.slice(0, MAX_MESSAGES), `and ${more} more ${more === 1 ? 'problem' : 'problems'}`];
 }
@@ -141,9 +147,13 @@ export class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (this.toValidate(metadata)) {
       const tooMany = fieldCountProblem(value, metadata.type);
-      if (tooMany) throw new BadRequestException(tooMany);
+      if (tooMany) {
+        throw new BadRequestException(tooMany);
+      }
       const problems = inheritedNameProblems(value);
-      if (problems.length > 0) throw new BadRequestException(boundedMessages(problems));
+      if (problems.length > 0) {
+        throw new BadRequestException(boundedMessages(problems));
+      }
     }
     return super.transform(value, metadata);
   }

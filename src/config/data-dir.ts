@@ -18,10 +18,14 @@ export async function ensurePrivateDataDir(dataDir: string, inside: string[] = [
     try {
       stats = await stat(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path !== root) continue;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path !== root) {
+        continue;
+      }
       throw invalid(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    if (!stats.isDirectory()) throw invalid(`${path} is not a directory`);
+    if (!stats.isDirectory()) {
+      throw invalid(`${path} is not a directory`);
+    }
     if (process.getuid && stats.uid !== process.getuid()) {
       throw invalid(`${path} belongs to another user (uid ${stats.uid}); the service's user must own it`);
     }
@@ -49,30 +53,46 @@ export async function narrowDataDirModes(dataDir: string): Promise<void> {
       stats = await lstat(path);
     } catch (error) {
       // Gone meanwhile (the database removes files as it works).
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return;
+      }
       throw error;
     }
-    if (stats.isSymbolicLink()) return;
+    if (stats.isSymbolicLink()) {
+      return;
+    }
     const mode = stats.isDirectory() ? 0o700 : 0o600;
-    if ((stats.mode & 0o777 & ~mode) !== 0) await chmod(path, stats.mode & mode).catch(ignoreMissing);
+    if ((stats.mode & 0o777 & ~mode) !== 0) {
+      await chmod(path, stats.mode & mode).catch(ignoreMissing);
+    }
     if (stats.isDirectory()) {
       const names = await readdir(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
+        if (error.code === 'ENOENT') {
+          return [];
+        }
         throw error;
       });
-      for (const name of names) await visit(join(path, name));
+      for (const name of names) {
+        await visit(join(path, name));
+      }
     }
   };
   const root = resolve(dataDir);
   await chmod(root, 0o700);
-  for (const name of KEPT) await visit(join(root, name));
+  for (const name of KEPT) {
+    await visit(join(root, name));
+  }
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): void {
-  if (error.code !== 'ENOENT') throw error;
+  if (error.code !== 'ENOENT') {
+    throw error;
+  }
 }
 
 function restrictUmask(): void {
   const previous = process.umask(0o077);
-  if ((previous | 0o077) !== 0o077) process.umask(previous | 0o077);
+  if ((previous | 0o077) !== 0o077) {
+    process.umask(previous | 0o077);
+  }
 }

@@ -59,7 +59,9 @@ function namedVariables(raw: Record<string, string>): string[] {
     validateEnv(raw);
     return [];
   } catch (error) {
-    if (!(error instanceof Error)) throw error;
+    if (!(error instanceof Error)) {
+      throw error;
+    }
     message = error.message;
   }
   const [title, ...problems] = message.split('\n');

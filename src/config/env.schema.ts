@@ -23,16 +23,22 @@ export function estimatedEntropyBits(secret: string): number {
       length <= characters.length / 2 &&
       characters.every((code, index) => index < length || code === characters[index - length]),
   );
-  if (period > 0) characters = characters.slice(0, period);
+  if (period > 0) {
+    characters = characters.slice(0, period);
+  }
   const steps = characters.slice(1).map((code, index) => code - characters[index]!);
   return Math.min(shannonBits(characters), shannonBits(steps));
 }
 
 function shannonBits(symbols: number[]): number {
   const counts = new Map<number, number>();
-  for (const symbol of symbols) counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+  for (const symbol of symbols) {
+    counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+  }
   let bits = 0;
-  for (const count of counts.values()) bits -= count * Math.log2(count / symbols.length);
+  for (const count of counts.values()) {
+    bits -= count * Math.log2(count / symbols.length);
+  }
   return bits;
 }
 
@@ -56,17 +62,26 @@ const isOriginList = (value: string): boolean =>
 
 /** A hop count (1-9), or addresses, CIDRs and proxy-addr's names (loopback, linklocal, uniquelocal); never all. */
 function isTrustedProxySetting(value: string): boolean {
-  if (/^\s*[1-9]\s*$/.test(value)) return true;
+  if (/^\s*[1-9]\s*$/.test(value)) {
+    return true;
+  }
   return value.split(',').every((entry) => {
     const [address, bits, ...rest] = entry.trim().split('/');
-    if (['loopback', 'linklocal', 'uniquelocal'].includes(address ?? '') && bits === undefined) return true;
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(address ?? '') && bits === undefined) {
+      return true;
+    }
     const version = isIP(address ?? '');
-    if (version === 0 || rest.length > 0) return false;
-    if (bits === undefined) return true;
+    if (version === 0 || rest.length > 0) {
+      return false;
+    }
+    if (bits === undefined) {
+      return true;
+    }
     const prefix = Number(bits);
     // A prefix shorter than /8 (IPv4) or /16 (IPv6) trusts most of the internet.
-    if (!/^\d+$/.test(bits) || prefix < (version === 4 ? 8 : 16) || prefix > (version === 4 ? 32 : 128))
+    if (!/^\d+$/.test(bits) || prefix < (version === 4 ? 8 : 16) || prefix > (version === 4 ? 32 : 128)) {
       return false;
+    }
     return version === 4 || !coversMostOfIPv4(ipv6Bits(address!), prefix);
   });
 }
@@ -203,11 +218,15 @@ export const envSchema = z
       .optional()
       .superRefine((password, ctx) => {
         const problem = password === undefined ? undefined : passwordProblem(password);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+        }
       }),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== 'production') return;
+    if (env.NODE_ENV !== 'production') {
+      return;
+    }
     if (env.JWT_ALGORITHM !== 'HS256') {
       if (!env.JWT_PRIVATE_KEY_FILE) {
         ctx.addIssue({
@@ -273,7 +292,9 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     Object.entries(raw).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
   );
   const result = envSchema.safeParse(present);
-  if (result.success) return result.data;
+  if (result.success) {
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new Error(`Invalid environment:\n${problems.join('\n')}`);
 }

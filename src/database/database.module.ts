@@ -58,7 +58,9 @@ function pgEvents(
     async listen(channel, onNotice, onState) {
       let isDown = false;
       const connect = async (): Promise<void> => {
-        if (closed) return;
+        if (closed) {
+          return;
+        }
         const current = new Client({
           connectionString: url,
           keepAlive: true,
@@ -72,7 +74,9 @@ function pgEvents(
         const beat: { timer?: NodeJS.Timeout; awaited?: string } = {};
         const onLost = (reason: string) => {
           clearInterval(beat.timer);
-          if (lost || closed) return;
+          if (lost || closed) {
+            return;
+          }
           lost = true;
           onState(false);
           // Once per outage, not once per attempt.
@@ -87,10 +91,16 @@ function pgEvents(
         current.on('error', (error) => onLost(error.message));
         current.on('end', () => onLost('the connection ended'));
         current.on('notification', ({ payload }) => {
-          if (!payload) return;
-          if (payload === beat.awaited) beat.awaited = undefined;
+          if (!payload) {
+            return;
+          }
+          if (payload === beat.awaited) {
+            beat.awaited = undefined;
+          }
           // Other instances' heartbeats come on the channel too.
-          else if (!payload.startsWith(HEARTBEAT_PREFIX)) onNotice(payload);
+          else if (!payload.startsWith(HEARTBEAT_PREFIX)) {
+            onNotice(payload);
+          }
         });
         try {
           await current.connect();
@@ -99,13 +109,21 @@ function pgEvents(
           onLost((error as Error).message);
           return;
         }
-        if (lost) return;
+        if (lost) {
+          return;
+        }
         onState(true);
-        if (isDown) logger.log(`LISTEN ${channel} is back`);
+        if (isDown) {
+          logger.log(`LISTEN ${channel} is back`);
+        }
         isDown = false;
         beat.timer = setInterval(() => {
-          if (closed) return clearInterval(beat.timer);
-          if (beat.awaited) return onLost(`no heartbeat back within ${heartbeatMs} ms`);
+          if (closed) {
+            return clearInterval(beat.timer);
+          }
+          if (beat.awaited) {
+            return onLost(`no heartbeat back within ${heartbeatMs} ms`);
+          }
           beat.awaited = `${HEARTBEAT_PREFIX}${randomUUID()}`;
           current
             .query('select pg_notify($1, $2)', [channel, beat.awaited])
@@ -142,7 +160,9 @@ async function migrateOnce(pool: Pool, logger: Logger): Promise<void> {
     const { rows } = await client.query<{ exists: boolean }>(
       `select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
     );
-    if (!rows[0]!.exists) return 0;
+    if (!rows[0]!.exists) {
+      return 0;
+    }
     const { rows: counted } = await client.query<{ count: string }>(
       'select count(*) as count from drizzle.__drizzle_migrations',
     );
@@ -180,8 +200,11 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     // Without a listener, that 'error' kills the process.
     pool.on('error', (error) => {
       const unavailable = databaseUnavailableError(error);
-      if (unavailable) outages.report(unavailable, 'an idle connection was dropped');
-      else logger.error(`PostgreSQL connection error: ${error.message}`);
+      if (unavailable) {
+        outages.report(unavailable, 'an idle connection was dropped');
+      } else {
+        logger.error(`PostgreSQL connection error: ${error.message}`);
+      }
     });
     const db = drizzlePg(pool, { schema });
     await migrateOnce(pool, logger);
@@ -192,7 +215,9 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
       events,
       close: async () => {
         await events.close();
-        if (!pool.ended) await pool.end();
+        if (!pool.ended) {
+          await pool.end();
+        }
       },
     };
   }

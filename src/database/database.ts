@@ -24,7 +24,9 @@ const UNIQUE_VIOLATION = '23505';
 /** True when a query failed on a unique index; Drizzle wraps the driver's error in `cause`. */
 export function isUniqueViolation(error: unknown): boolean {
   for (let current = error; current instanceof Error || isRecord(current);) {
-    if ((current as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
+    if ((current as { code?: unknown }).code === UNIQUE_VIOLATION) {
+      return true;
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -64,11 +66,17 @@ export function databaseUnavailableError(error: unknown): Error | undefined {
   const pending = [error];
   for (let seen = 0; pending.length > 0 && seen < 10; seen++) {
     const current = pending.shift();
-    if (!(current instanceof Error)) continue;
+    if (!(current instanceof Error)) {
+      continue;
+    }
     const { code } = current as { code?: unknown };
     const isConnectionException = typeof code === 'string' && code.startsWith('08');
-    if (isConnectionException || UNAVAILABLE_CODES.has(code as string)) return current;
-    if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return current;
+    if (isConnectionException || UNAVAILABLE_CODES.has(code as string)) {
+      return current;
+    }
+    if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(current.message))) {
+      return current;
+    }
     pending.push(current.cause, ...(current instanceof AggregateError ? (current.errors as unknown[]) : []));
   }
   return undefined;

@@ -9,14 +9,20 @@ export class ConcurrencyLimit {
   constructor(private readonly limit: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running += 1;
+    if (this.running >= this.limit) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
     try {
       return await task();
     } finally {
       const next = this.waiting.shift();
-      if (next) next();
-      else this.running -= 1;
+      if (next) {
+        next();
+      } else {
+        this.running -= 1;
+      }
     }
   }
 }

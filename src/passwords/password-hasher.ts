@@ -61,8 +61,12 @@ export class PasswordHasher implements OnModuleInit {
       Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !password.includes('\0');
     const candidate = isComparable ? password : '';
     const matches = (await this.compare(candidate, hash ?? this.dummyHash)) && isComparable;
-    if (hash === undefined) return false;
-    if (!matches && this.needsRehash(hash)) await this.compare(candidate, this.dummyHash);
+    if (hash === undefined) {
+      return false;
+    }
+    if (!matches && this.needsRehash(hash)) {
+      await this.compare(candidate, this.dummyHash);
+    }
     return matches;
   }
 
@@ -74,7 +78,9 @@ export class PasswordHasher implements OnModuleInit {
 
   /** True when `hash` was made with another algorithm or weaker parameters than configured (rehash on sign-in). */
   needsRehash(hash: string): boolean {
-    if (this.algorithm === 'argon2id') return !isArgon2(hash) || argon2.needsRehash(hash, ARGON2_OPTIONS);
+    if (this.algorithm === 'argon2id') {
+      return !isArgon2(hash) || argon2.needsRehash(hash, ARGON2_OPTIONS);
+    }
     return isArgon2(hash) || bcrypt.getRounds(hash) < this.bcryptCost;
   }
 }

@@ -20,7 +20,9 @@ export class PwnedPasswords {
   }
 
   async isBreached(password: string): Promise<boolean> {
-    if (!this.baseUrl) return false;
+    if (!this.baseUrl) {
+      return false;
+    }
     const digest = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
     const prefix = digest.slice(0, 5);
     const suffix = digest.slice(5);
@@ -32,7 +34,9 @@ export class PwnedPasswords {
           signal: AbortSignal.timeout(this.timeoutMs),
         },
       );
-      if (!response.ok) throw new Error(`answered ${response.status}`);
+      if (!response.ok) {
+        throw new Error(`answered ${response.status}`);
+      }
       return (await response.text()).split('\n').some((line) => {
         const [candidate, count] = line.trim().split(':');
         return candidate === suffix && Number(count) > 0;

@@ -21,7 +21,9 @@ describe('FailOpen', () => {
 
   it('allows while the storage fails, warning once per 10 s however many requests come', async () => {
     const outage = () => failOpen.or(Promise.reject(new Error('Connection is closed.')), 0);
-    for (let i = 0; i < 20; i++) await expect(outage()).resolves.toBe(0);
+    for (let i = 0; i < 20; i++) {
+      await expect(outage()).resolves.toBe(0);
+    }
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith('Rate limits are not applied: Connection is closed.');
 

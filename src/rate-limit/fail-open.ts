@@ -28,7 +28,9 @@ export class FailOpen {
 
   warn(error: unknown): void {
     const now = this.now();
-    if (now - this.lastWarningAt < WARNING_INTERVAL_MS) return;
+    if (now - this.lastWarningAt < WARNING_INTERVAL_MS) {
+      return;
+    }
     this.lastWarningAt = now;
     this.logger.warn(`${this.notApplied}: ${error instanceof Error ? error.message : 'storage error'}`);
   }

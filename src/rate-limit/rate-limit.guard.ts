@@ -65,7 +65,9 @@ export class RateLimitGuard extends ThrottlerGuard {
       await this.handleRequest({ context, ...this.addressLimit });
       return isAuthLimited(context) ? await super.canActivate(context) : true;
     } catch (error) {
-      if (error instanceof HttpException) throw error;
+      if (error instanceof HttpException) {
+        throw error;
+      }
       this.storageFailure.warn(error);
       return true;
     }

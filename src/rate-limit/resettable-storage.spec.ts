@@ -28,7 +28,9 @@ describe('ResettableMemoryStorage', () => {
   });
 
   it('blocks past the limit for blockDuration, then starts afresh', async () => {
-    for (let i = 0; i < 3; i++) await hit();
+    for (let i = 0; i < 3; i++) {
+      await hit();
+    }
     await expect(hit()).resolves.toEqual({
       totalHits: 4,
       timeToExpire: 60,
@@ -47,7 +49,9 @@ describe('ResettableMemoryStorage', () => {
   });
 
   it('keeps keys and throttlers apart, and forgets one on reset', async () => {
-    for (let i = 0; i < 4; i++) await hit();
+    for (let i = 0; i < 4; i++) {
+      await hit();
+    }
     await expect(storage.increment('1.2.3.4', 60_000, 3, 30_000, 'default')).resolves.toMatchObject({
       totalHits: 1,
     });
@@ -59,7 +63,9 @@ describe('ResettableMemoryStorage', () => {
   });
 
   it('counts a window of 100,000 hits (one number, not a timestamp per hit)', async () => {
-    for (let i = 0; i < 100_000; i++) await storage.increment('busy', 60_000, 1_000_000, 60_000, 'default');
+    for (let i = 0; i < 100_000; i++) {
+      await storage.increment('busy', 60_000, 1_000_000, 60_000, 'default');
+    }
     await expect(storage.increment('busy', 60_000, 1_000_000, 60_000, 'default')).resolves.toMatchObject({
       totalHits: 100_001,
     });
@@ -96,7 +102,9 @@ describe('ResettableMemoryStorage with a cap on the keys it holds', () => {
     const storage = new ResettableMemoryStorage();
     try {
       await expect(storage.blockedSeconds('1.2.3.4', 'auth')).resolves.toBe(0);
-      for (let i = 0; i < 4; i++) await storage.increment('1.2.3.4', 60_000, 3, 30_000, 'auth');
+      for (let i = 0; i < 4; i++) {
+        await storage.increment('1.2.3.4', 60_000, 3, 30_000, 'auth');
+      }
       jest.advanceTimersByTime(10_000);
       await expect(storage.blockedSeconds('1.2.3.4', 'auth')).resolves.toBe(20);
       await expect(storage.blockedSeconds('1.2.3.4', 'auth')).resolves.toBe(20);

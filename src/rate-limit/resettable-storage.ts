@@ -45,7 +45,9 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
     this.windows = new LRUCache<string, Window>({
       max: maxKeys,
       disposeAfter: (_window, _id, reason) => {
-        if (reason === 'evict') rateLimitKeysEvicted.inc();
+        if (reason === 'evict') {
+          rateLimitKeysEvicted.inc();
+        }
       },
     });
   }
@@ -114,7 +116,9 @@ export class ResettableMemoryStorage implements ResettableStorage, OnApplication
     const ended = [...this.windows.entries()].filter(
       ([, window]) => window.expiresAt <= now && window.blockedUntil <= now,
     );
-    for (const [id] of ended) this.windows.delete(id);
+    for (const [id] of ended) {
+      this.windows.delete(id);
+    }
     rateLimitKeys.set(this.windows.size);
   }
 }

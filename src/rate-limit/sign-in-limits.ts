@@ -62,7 +62,9 @@ export class SignInLimits {
         this.blockMs,
         SIGN_IN_ACCOUNT_THROTTLER,
       );
-      if (!isBlocked) return { allowed: true };
+      if (!isBlocked) {
+        return { allowed: true };
+      }
       signInAccountLimitRefusals.inc();
       return { allowed: false, retryAfterSeconds: Math.max(1, timeToBlockExpire) };
     } catch (error) {

@@ -92,7 +92,9 @@ describe('loadSecrets', () => {
       Array.from({ length: 20 }, () => loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir })),
     );
     const stored = Buffer.from((await readFile(join(dir, 'jwt-secret'), 'utf8')).trim(), 'base64');
-    for (const secrets of loads) expect(material(secrets)).toEqual(material(Secrets.fromSecret(stored)));
+    for (const secrets of loads) {
+      expect(material(secrets)).toEqual(material(Secrets.fromSecret(stored)));
+    }
     expect(await readdir(dir)).toEqual(['jwt-secret']);
   });
 

@@ -101,7 +101,9 @@ type KeyEnv = Pick<
  * read or does not fit the algorithm stops the start, naming the variable.
  */
 export async function loadSecrets(env: KeyEnv): Promise<Secrets> {
-  if (env.JWT_ALGORITHM === 'HS256') return loadSecret(env);
+  if (env.JWT_ALGORITHM === 'HS256') {
+    return loadSecret(env);
+  }
   const algorithm = env.JWT_ALGORITHM;
   const privateKey = env.JWT_PRIVATE_KEY_FILE
     ? checkKey(
@@ -149,8 +151,9 @@ export function checkKey(
 ): KeyObject {
   const details = key.asymmetricKeyDetails ?? {};
   if (algorithm === 'RS256') {
-    if (key.asymmetricKeyType !== 'rsa')
+    if (key.asymmetricKeyType !== 'rsa') {
       throw invalid(variable, `RS256 needs an RSA key, not ${key.asymmetricKeyType}`);
+    }
     if ((details.modulusLength ?? 0) < 2048) {
       throw invalid(variable, `RS256 needs an RSA key of at least 2048 bits, not ${details.modulusLength}`);
     }
@@ -182,7 +185,9 @@ async function generatedKeyPair(
   const pem = await keepOnce(path, () =>
     generateKeyPair(algorithm).export({ format: 'pem', type: 'pkcs8' }).toString(),
   );
-  if (pem.created) logger.warn(`JWT_PRIVATE_KEY_FILE is not set: generated a ${algorithm} key into ${path}`);
+  if (pem.created) {
+    logger.warn(`JWT_PRIVATE_KEY_FILE is not set: generated a ${algorithm} key into ${path}`);
+  }
   try {
     return createPrivateKey(pem.value);
   } catch {
@@ -193,7 +198,9 @@ async function generatedKeyPair(
 }
 
 async function loadSecret(env: KeyEnv): Promise<Secrets> {
-  if (env.JWT_SECRET) return Secrets.fromSecret(Buffer.from(env.JWT_SECRET, 'utf8'));
+  if (env.JWT_SECRET) {
+    return Secrets.fromSecret(Buffer.from(env.JWT_SECRET, 'utf8'));
+  }
   const logger = new Logger('Secrets');
   if (env.DATA_DIR === ':memory:') {
     logger.warn('JWT_SECRET is not set: using a random secret held in memory; tokens end with this process');
@@ -217,7 +224,9 @@ async function loadSecret(env: KeyEnv): Promise<Secrets> {
 /** The file's content, written by `create` (owner-only) if there is none yet; safe when two starts race. */
 async function keepOnce(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
   const existing = await readIfPresent(path);
-  if (existing !== undefined) return { value: existing, created: false };
+  if (existing !== undefined) {
+    return { value: existing, created: false };
+  }
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Written in full beside it, then linked into place (which fails if the file exists): whoever reads the path,
   // a start racing this one included, finds the whole file or none.
@@ -229,7 +238,9 @@ async function keepOnce(path: string, create: () => string): Promise<{ value: st
     await link(draft, path);
   } catch (error) {
     // Another process starting on the same DATA_DIR wrote it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw error;
+    }
     created = false;
   } finally {
     await rm(draft, { force: true });
@@ -241,7 +252,9 @@ async function readIfPresent(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
     throw error;
   }
 }

@@ -61,7 +61,9 @@ export class SessionsRepository {
         .from(users)
         .where(and(eq(users.id, session.userId), eq(users.disabled, false)))
         .for('share');
-      if (!holder) return undefined;
+      if (!holder) {
+        return undefined;
+      }
       const [created] = await tx
         .insert(sessions)
         .values({ ...session, expiresAt: endOf(sql`now()`, lifetime) })
@@ -94,7 +96,9 @@ export class SessionsRepository {
           ),
         )
         .returning({ sessionId: refreshTokens.sessionId });
-      if (!spent) return undefined;
+      if (!spent) {
+        return undefined;
+      }
       await tx.insert(refreshTokens).values({ tokenHash: successorHash, sessionId: spent.sessionId });
       const [session] = await tx
         .update(sessions)
@@ -162,7 +166,9 @@ export class SessionsRepository {
         ),
       )
       .returning(sessionColumns);
-    if (ended) this.cache.forgetSession(ended.id);
+    if (ended) {
+      this.cache.forgetSession(ended.id);
+    }
     return ended;
   }
 

@@ -57,16 +57,22 @@ export class SessionsService {
    * its whole session (OAuth 2.0 Security BCP, refresh token rotation).
    */
   async rotate(refreshToken: string): Promise<Rotation> {
-    if (!RefreshTokens.isWellFormed(refreshToken)) return { outcome: 'invalid' };
+    if (!RefreshTokens.isWellFormed(refreshToken)) {
+      return { outcome: 'invalid' };
+    }
     const tokenHash = RefreshTokens.hash(refreshToken);
     const successor = this.refreshTokens.successorOf(refreshToken);
     const successorHash = RefreshTokens.hash(successor);
 
     const session = await this.sessions.rotate(tokenHash, successorHash, this.lifetime);
-    if (session) return { outcome: 'rotated', session, refreshToken: successor };
+    if (session) {
+      return { outcome: 'rotated', session, refreshToken: successor };
+    }
 
     const spent = await this.sessions.findSpent(tokenHash, successorHash, this.graceSeconds);
-    if (!spent) return { outcome: 'invalid' };
+    if (!spent) {
+      return { outcome: 'invalid' };
+    }
     const { session: spentSession, isWithinGrace, isSuccessorCurrent } = spent;
     if (isWithinGrace && isSuccessorCurrent) {
       return { outcome: 'replayed-in-grace', session: spentSession, refreshToken: successor };
@@ -80,7 +86,9 @@ export class SessionsService {
 
   /** Ends the session a refresh token belongs to (RFC 7009); undefined when it names no live session. */
   async endByRefreshToken(refreshToken: string): Promise<Session | undefined> {
-    if (!RefreshTokens.isWellFormed(refreshToken)) return undefined;
+    if (!RefreshTokens.isWellFormed(refreshToken)) {
+      return undefined;
+    }
     return this.sessions.revokeByTokenHash(RefreshTokens.hash(refreshToken));
   }
 
@@ -90,7 +98,9 @@ export class SessionsService {
 
   /** Ends one of the user's own sessions; another user's session is as unknown as a missing one. */
   async endOwn(userId: string, sessionId: string): Promise<void> {
-    if (!(await this.sessions.revoke(sessionId, userId))) throw new NotFoundException('Session not found');
+    if (!(await this.sessions.revoke(sessionId, userId))) {
+      throw new NotFoundException('Session not found');
+    }
   }
 
   async endAllOf(userId: string, options: { except?: string } = {}): Promise<void> {

@@ -24,9 +24,13 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     }
     const password = configuredPassword ?? randomBytes(18).toString('base64url');
     try {
-      if (!(await this.users.ensureAdmin({ username, email, password }))) return;
+      if (!(await this.users.ensureAdmin({ username, email, password }))) {
+        return;
+      }
     } catch (error) {
-      if (!(error instanceof BadRequestException)) throw error;
+      if (!(error instanceof BadRequestException)) {
+        throw error;
+      }
       const { message } = error.getResponse() as { message: string[] };
       throw new Error(`Invalid environment:\n  ADMIN_PASSWORD: ${message.join('; ')}`, { cause: error });
     }

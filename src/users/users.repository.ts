@@ -63,10 +63,14 @@ export class UsersRepository {
 
   async findById(id: string): Promise<User | undefined> {
     const cached = this.cache.user(id);
-    if (cached) return cached;
+    if (cached) {
+      return cached;
+    }
     const mark = this.cache.mark();
     const [user] = await this.db.select(publicColumns).from(users).where(eq(users.id, id));
-    if (user) this.cache.remember(mark, user);
+    if (user) {
+      this.cache.remember(mark, user);
+    }
     return user;
   }
 
@@ -117,7 +121,9 @@ export class UsersRepository {
       )
       .where(and(eq(users.id, id), or(isNull(users.lockedUntil), sql`${users.lockedUntil} <= ${at}`)))
       .returning({ lockedUntil: users.lockedUntil });
-    if (row) return { locked: false, lockedUntil: row.lockedUntil };
+    if (row) {
+      return { locked: false, lockedUntil: row.lockedUntil };
+    }
     // Only for Retry-After: the statement above already decided.
     const [locked] = await this.db
       .select({ lockedUntil: users.lockedUntil })
@@ -142,7 +148,9 @@ export class UsersRepository {
    */
   async findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
     const cached = this.cache.signedIn(userId, sessionId);
-    if (cached) return cached;
+    if (cached) {
+      return cached;
+    }
     const mark = this.cache.mark();
     const [row] = await this.db
       .select({ user: publicColumns, expiresAt: sessions.expiresAt })
@@ -157,7 +165,9 @@ export class UsersRepository {
           eq(users.disabled, false),
         ),
       );
-    if (!row) return undefined;
+    if (!row) {
+      return undefined;
+    }
     const { user, expiresAt } = row;
     this.cache.remember(mark, user, { id: sessionId, expiresAt });
     return { id: user.id, username: user.username, roles: user.roles, sessionId };
@@ -220,10 +230,14 @@ export class UsersRepository {
     const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
       const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
       const [target] = await tx.select(publicColumns).from(users).where(eq(users.id, id)).for('update');
-      if (!target) return { outcome: 'not-found' };
+      if (!target) {
+        return { outcome: 'not-found' };
+      }
       const staysEnabledAdmin =
         (changes.roles ?? target.roles).includes('admin') && !(changes.disabled ?? target.disabled);
-      if (!staysEnabledAdmin && isOnly(admins, id)) return { outcome: 'last-admin' };
+      if (!staysEnabledAdmin && isOnly(admins, id)) {
+        return { outcome: 'last-admin' };
+      }
       const [updated] = await tx
         .update(users)
         .set({ ...changes, updatedAt: sql`now()` })
@@ -238,7 +252,9 @@ export class UsersRepository {
   async deleteKeepingAnAdmin(id: string): Promise<GuardedResult<User>> {
     const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
       const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
-      if (isOnly(admins, id)) return { outcome: 'last-admin' };
+      if (isOnly(admins, id)) {
+        return { outcome: 'last-admin' };
+      }
       const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
       return deleted ? { outcome: 'done', value: deleted } : { outcome: 'not-found' };
     });

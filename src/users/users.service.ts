@@ -108,16 +108,20 @@ export class UsersService {
   async checkCredentials(login: string, password: string): Promise<CredentialCheck> {
     const found = await this.users.findCredentials(login);
     const budget = await this.signInLimits.claim(found ? { userId: found.user.id } : { login });
-    if (!budget.allowed) return { outcome: 'limited', retryAfterSeconds: budget.retryAfterSeconds };
+    if (!budget.allowed) {
+      return { outcome: 'limited', retryAfterSeconds: budget.retryAfterSeconds };
+    }
     if (!found) {
       await this.passwords.verify(password, undefined);
       return { outcome: 'wrong' };
     }
     const attempt = await this.attemptPassword(found, password);
-    if (attempt.outcome === 'locked')
+    if (attempt.outcome === 'locked') {
       return { outcome: 'locked', userId: found.user.id, retryAfterSeconds: attempt.retryAfterSeconds };
-    if (attempt.outcome === 'wrong')
+    }
+    if (attempt.outcome === 'wrong') {
       return { outcome: 'wrong', userId: found.user.id, lockedUntil: attempt.lockedUntil };
+    }
     if (this.passwords.needsRehash(found.passwordHash)) {
       await this.users.upgradePasswordHash(
         found.user.id,
@@ -135,7 +139,9 @@ export class UsersService {
 
   async get(id: string): Promise<User> {
     const user = await this.users.findById(id);
-    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    if (!user) {
+      throw new NotFoundException(USER_NOT_FOUND);
+    }
     return user;
   }
 
@@ -147,10 +153,14 @@ export class UsersService {
     if (email !== undefined && currentPassword === undefined) {
       throw new BadRequestException('currentPassword is required to change the email');
     }
-    if (currentPassword !== undefined) await this.confirmPassword(me, currentPassword, client);
+    if (currentPassword !== undefined) {
+      await this.confirmPassword(me, currentPassword, client);
+    }
     const changes = { email, fullName };
     const user = await this.guardConflicts(() => this.users.update(me.id, changes));
-    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    if (!user) {
+      throw new NotFoundException(USER_NOT_FOUND);
+    }
     await this.audit.record({
       type: 'user.updated',
       userId: me.id,
@@ -187,7 +197,9 @@ export class UsersService {
       this.users.updateKeepingAnAdmin(id, { ...changes, roles }),
     );
     const user = unwrap(result, 'The last enabled admin cannot be disabled or lose the admin role');
-    if (user.disabled) await this.sessions.endAllOf(id);
+    if (user.disabled) {
+      await this.sessions.endAllOf(id);
+    }
     await this.audit.record({
       type: 'user.updated',
       userId: id,
@@ -219,7 +231,9 @@ export class UsersService {
   /** Clears the account's failed sign-ins and lockout, and its per-account sign-in limit. */
   async unlock(id: string, admin: Actor): Promise<void> {
     const user = await this.users.clearFailedSignIns(id);
-    if (!user) throw new NotFoundException(USER_NOT_FOUND);
+    if (!user) {
+      throw new NotFoundException(USER_NOT_FOUND);
+    }
     await this.signInLimits.reset(user.id);
     await this.audit.record({ type: 'user.unlocked', userId: id, actorId: admin.id, client: admin.client });
   }
@@ -234,7 +248,9 @@ export class UsersService {
    * did not. Once any admin exists this does nothing, so deleting the bootstrap admin is for good.
    */
   async ensureAdmin(account: Registration): Promise<boolean> {
-    if ((await this.users.hasAdmin()) || (await this.users.existsByUsername(account.username))) return false;
+    if ((await this.users.hasAdmin()) || (await this.users.existsByUsername(account.username))) {
+      return false;
+    }
     try {
       const admin = await this.insert({ ...account, roles: ['user', 'admin'] });
       await this.audit.record({
@@ -245,8 +261,9 @@ export class UsersService {
       return true;
     } catch (error) {
       // Another instance starting at the same moment created it first.
-      if (error instanceof ConflictException && (await this.users.existsByUsername(account.username)))
+      if (error instanceof ConflictException && (await this.users.existsByUsername(account.username))) {
         return false;
+      }
       throw error;
     }
   }
@@ -263,7 +280,9 @@ export class UsersService {
 
   private async enforcePolicy(password: string, owner: { username: string; email: string }): Promise<void> {
     const problem = await this.policy.problem(password, owner);
-    if (problem) throw new BadRequestException([problem]);
+    if (problem) {
+      throw new BadRequestException([problem]);
+    }
   }
 
   /**
@@ -276,11 +295,17 @@ export class UsersService {
     client: ClientInfo,
   ): Promise<User> {
     const found = await this.users.findCredentials(me.username);
-    if (!found || found.user.id !== me.id) throw new NotFoundException(USER_NOT_FOUND);
+    if (!found || found.user.id !== me.id) {
+      throw new NotFoundException(USER_NOT_FOUND);
+    }
     const budget = await this.signInLimits.claim({ userId: me.id });
-    if (!budget.allowed) throw new TooManyRequestsException(budget.retryAfterSeconds);
+    if (!budget.allowed) {
+      throw new TooManyRequestsException(budget.retryAfterSeconds);
+    }
     const attempt = await this.attemptPassword(found, password);
-    if (attempt.outcome === 'valid') return found.user;
+    if (attempt.outcome === 'valid') {
+      return found.user;
+    }
     await this.audit.record({
       type: 'login.failed',
       userId: me.id,
@@ -288,7 +313,9 @@ export class UsersService {
       client,
       details: { reason: attempt.outcome === 'locked' ? 'locked' : 'wrong current password' },
     });
-    if (attempt.outcome === 'locked') throw new TooManyRequestsException(attempt.retryAfterSeconds);
+    if (attempt.outcome === 'locked') {
+      throw new TooManyRequestsException(attempt.retryAfterSeconds);
+    }
     if (attempt.lockedUntil) {
       await this.audit.record({
         type: 'login.locked',
@@ -320,7 +347,9 @@ export class UsersService {
       const remainingMs = (settled.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
       return { outcome: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
     }
-    if (matches) return { outcome: 'valid' };
+    if (matches) {
+      return { outcome: 'valid' };
+    }
     return {
       outcome: 'wrong',
       lockedUntil: settled.lockedUntil && settled.lockedUntil > now ? settled.lockedUntil : undefined,
@@ -337,8 +366,12 @@ export class UsersService {
 }
 
 const unwrap = <T>(result: GuardedResult<T>, lastAdminMessage: string): T => {
-  if (result.outcome === 'not-found') throw new NotFoundException(USER_NOT_FOUND);
-  if (result.outcome === 'last-admin') throw new ConflictException(lastAdminMessage);
+  if (result.outcome === 'not-found') {
+    throw new NotFoundException(USER_NOT_FOUND);
+  }
+  if (result.outcome === 'last-admin') {
+    throw new ConflictException(lastAdminMessage);
+  }
   return result.value;
 };
 

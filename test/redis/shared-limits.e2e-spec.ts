@@ -35,8 +35,9 @@ describe('rate limits shared through Redis', () => {
           password: 'violet kettle paper moon',
         });
     const statuses = [];
-    for (const [index, app] of [one, two, one, two].entries())
+    for (const [index, app] of [one, two, one, two].entries()) {
       statuses.push((await register(app, index)).status);
+    }
     expect(statuses).toEqual([201, 201, 201, 201]);
     expect((await register(two, 4)).status).toBe(429);
     expect((await register(one, 5)).status).toBe(429);

@@ -33,7 +33,9 @@ export async function createUser(
     ...overrides,
   };
   const res = await http(app).post('/auth/register').send(input);
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201) {
+    throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   return { id: res.body.id, username: input.username, email: input.email, password: input.password };
 }
 
@@ -43,7 +45,9 @@ export async function signIn(
   user: { username: string; password: string },
 ): Promise<SignedIn> {
   const res = await http(app).post('/auth/login').send({ username: user.username, password: user.password });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200) {
+    throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   return { accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
 }
 
@@ -62,7 +66,9 @@ export async function createAdmin(app: NestFastifyApplication): Promise<TestUser
     roles: ['user', 'admin'],
   };
   const res = await http(app).post('/admin/users').auth(accessToken, { type: 'bearer' }).send(input);
-  if (res.status !== 201) throw new Error(`admin create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201) {
+    throw new Error(`admin create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   const user = { id: res.body.id, username: name, email: input.email, password: input.password };
   return { ...user, ...(await signIn(app, user)) };
 }

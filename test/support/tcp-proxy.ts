@@ -54,31 +54,46 @@ export class ProxyLink {
     const answers = this.heldAnswers ?? [];
     const queries = this.heldQueries ?? [];
     this.heldAnswers = this.heldQueries = undefined;
-    for (const chunk of queries) this.toServer(chunk);
-    for (const chunk of answers) this.toClient(chunk);
+    for (const chunk of queries) {
+      this.toServer(chunk);
+    }
+    for (const chunk of answers) {
+      this.toClient(chunk);
+    }
   }
 
   private fromClient(chunk: Buffer): void {
     const text = chunk.toString('latin1');
-    if (this.sent.length < 65536) this.sent += text;
+    if (this.sent.length < 65536) {
+      this.sent += text;
+    }
     this.onSent(this, text);
-    if (this.heldQueries) this.heldQueries.push(chunk);
-    else this.toServer(chunk);
+    if (this.heldQueries) {
+      this.heldQueries.push(chunk);
+    } else {
+      this.toServer(chunk);
+    }
   }
 
   private fromServer(chunk: Buffer): void {
-    if (!this.heldAnswers) return this.toClient(chunk);
+    if (!this.heldAnswers) {
+      return this.toClient(chunk);
+    }
     this.heldAnswers.push(chunk);
     this.onAnswerHeld?.();
     this.onAnswerHeld = undefined;
   }
 
   private toServer(chunk: Buffer): void {
-    if (!this.isBlackHoled && !this.server.destroyed) this.server.write(chunk);
+    if (!this.isBlackHoled && !this.server.destroyed) {
+      this.server.write(chunk);
+    }
   }
 
   private toClient(chunk: Buffer): void {
-    if (!this.isBlackHoled && !this.client.destroyed) this.client.write(chunk);
+    if (!this.isBlackHoled && !this.client.destroyed) {
+      this.client.write(chunk);
+    }
   }
 }
 
@@ -134,10 +149,14 @@ export class TcpProxy {
   nextLinkThatSends(text: string, except: ProxyLink[] = []): Promise<ProxyLink> {
     const isMatch = (link: ProxyLink) => link.isOpen && !except.includes(link) && link.sent.includes(text);
     const found = this.links.find(isMatch);
-    if (found) return Promise.resolve(found);
+    if (found) {
+      return Promise.resolve(found);
+    }
     return new Promise((resolve) => {
       const onSent = (link: ProxyLink) => {
-        if (!isMatch(link)) return;
+        if (!isMatch(link)) {
+          return;
+        }
         this.events.off('sent', onSent);
         resolve(link);
       };
@@ -159,7 +178,9 @@ export class TcpProxy {
   /** Closes every connection and each new one at once, as a stopped server does. */
   refuse(): void {
     this.isRefusing = true;
-    for (const link of this.links) link.kill();
+    for (const link of this.links) {
+      link.kill();
+    }
   }
 
   /** Forwards new connections again. */
@@ -168,7 +189,9 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
-    for (const link of this.links) link.kill();
+    for (const link of this.links) {
+      link.kill();
+    }
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -191,11 +214,17 @@ export class TcpProxy {
     let isReleased = false;
     const arrived = new Promise<ProxyLink>((resolve) => {
       const onSent = (link: ProxyLink, chunk: string) => {
-        if (!chunk.includes(text)) return;
+        if (!chunk.includes(text)) {
+          return;
+        }
         this.events.off('sent', onSent);
         held = link;
-        if (isReleased || !awaitsAnswer) resolve(link);
-        if (!isReleased) start(link, () => resolve(link));
+        if (isReleased || !awaitsAnswer) {
+          resolve(link);
+        }
+        if (!isReleased) {
+          start(link, () => resolve(link));
+        }
       };
       // Registered first, so the hold starts before this chunk is forwarded.
       this.events.prependListener('sent', onSent);

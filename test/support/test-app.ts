@@ -30,14 +30,18 @@ export async function createTestApp(
   Object.assign(process.env, env, database ? { DATABASE_URL: databaseUrl(database.url) } : {});
   try {
     let builder = Test.createTestingModule({ imports: [await AppModule.forRoot()] });
-    if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
+    if (clock) {
+      builder = builder.overrideProvider(Clock).useValue(clock);
+    }
     const moduleRef = await builder.compile();
     const app = configureApp(
       moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(validateEnv(process.env))),
     );
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
-    if (database) databases.set(app, database.drop);
+    if (database) {
+      databases.set(app, database.drop);
+    }
     return app;
   } finally {
     process.env = previous;
@@ -47,7 +51,9 @@ export async function createTestApp(
 const databases = new WeakMap<NestFastifyApplication, () => Promise<void>>();
 
 export async function closeTestApp(app: NestFastifyApplication | undefined): Promise<void> {
-  if (!app) return;
+  if (!app) {
+    return;
+  }
   await app.close();
   await databases.get(app)?.();
 }

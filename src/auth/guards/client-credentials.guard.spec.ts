@@ -21,8 +21,9 @@ class IntrospectionController {
 type CountingStorage = ResettableStorage & { onModuleDestroy?(): void; onApplicationShutdown?(): void };
 // The storage the guard counts in: memory, and the Redis one too when REDIS_URL is set.
 const storages: [string, () => CountingStorage][] = [['in memory', () => new ResettableMemoryStorage()]];
-if (process.env.REDIS_URL)
+if (process.env.REDIS_URL) {
   storages.push(['in Redis', () => new ResettableRedisStorage(process.env.REDIS_URL)]);
+}
 
 describe.each(storages)('ClientCredentialsGuard, counting %s', (_name, createStorage) => {
   let audited: SecurityEvent[];
@@ -65,7 +66,9 @@ describe.each(storages)('ClientCredentialsGuard, counting %s', (_name, createSto
     return guard.canActivate(context).then(
       () => 200,
       (error: unknown) => {
-        if (error instanceof HttpException) return error.getStatus();
+        if (error instanceof HttpException) {
+          return error.getStatus();
+        }
         throw error;
       },
     );
@@ -102,8 +105,9 @@ describe.each(storages)('ClientCredentialsGuard, counting %s', (_name, createSto
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const guard = new ClientCredentialsGuard(config, failing, audit);
     const statuses: number[] = [];
-    for (const tried of ['guess-1', SECRET, 'guess-2', SECRET, 'guess-3'])
+    for (const tried of ['guess-1', SECRET, 'guess-2', SECRET, 'guess-3']) {
       statuses.push(await attempt(guard, tried));
+    }
     expect(statuses).toEqual([401, 200, 401, 200, 401]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(audited).toHaveLength(3);

@@ -64,7 +64,9 @@ export class ClientCredentialsGuard implements CanActivate {
         this.storage.blockedSeconds(failures, CLIENT_AUTH_THROTTLER),
         0,
       );
-      if (blockedSeconds > 0) this.refuse(request, blockedSeconds);
+      if (blockedSeconds > 0) {
+        this.refuse(request, blockedSeconds);
+      }
       request.client = credentials.id;
       return true;
     }
@@ -83,7 +85,9 @@ export class ClientCredentialsGuard implements CanActivate {
       0,
     );
     // Past the limit, nothing more is audited: a burst writes at most CLIENT_AUTH_FAILURES_PER_ADDRESS rows.
-    if (blockedSeconds > 0) this.refuse(request, blockedSeconds);
+    if (blockedSeconds > 0) {
+      this.refuse(request, blockedSeconds);
+    }
     await this.audit.record({
       type: 'client.auth_failed',
       client: clientOf(request),
@@ -101,10 +105,14 @@ export class ClientCredentialsGuard implements CanActivate {
 
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!match) return undefined;
+  if (!match) {
+    return undefined;
+  }
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
+  if (colon < 0) {
+    return undefined;
+  }
   try {
     return {
       id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),

@@ -33,9 +33,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (isPublic) return true;
+    if (isPublic) {
+      return true;
+    }
     const subject = this.verifiedTokens.subjectOf(bearerTokenOf(request));
-    if (!subject) return (await super.canActivate(context)) as boolean;
+    if (!subject) {
+      return (await super.canActivate(context)) as boolean;
+    }
     const user = await this.users.findSignedIn(subject.userId, subject.sessionId);
     request.user = this.handleRequest(null, user ?? false);
     return true;
@@ -43,8 +47,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   // Passport's reasons (expired, bad signature, ...) stay server-side: the client learns only invalid_token.
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false, info?: unknown): TUser {
-    if (error instanceof Error) throw error;
-    if (user) return user;
+    if (error instanceof Error) {
+      throw error;
+    }
+    if (user) {
+      return user;
+    }
     const isTokenMissing = info instanceof Error && info.message === NO_TOKEN;
     throw isTokenMissing
       ? new UnauthorizedException('An access token is required')

@@ -9,7 +9,9 @@ export class RolesGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const required = this.reflector.getAllAndOverride(Roles, [context.getHandler(), context.getClass()]);
-    if (!required?.length) return true;
+    if (!required?.length) {
+      return true;
+    }
     const { user } = context.switchToHttp().getRequest<{ user?: AuthUser }>();
     return !!user && required.some((role) => user.roles.includes(role));
   }

@@ -29,8 +29,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         done: (error: Error | null, key?: Buffer) => void,
       ) => {
         const key = secrets.verificationKey(keyIdOf(rawToken));
-        if (key) done(null, key as unknown as Buffer);
-        else done(new Error('unknown kid'));
+        if (key) {
+          done(null, key as unknown as Buffer);
+        } else {
+          done(new Error('unknown kid'));
+        }
       },
       // Pinned: a token asking for another algorithm (HS256 with the public key as secret, none) is refused.
       algorithms: [secrets.algorithm],
@@ -48,7 +51,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    */
   async validate(request: FastifyRequest, token: Jwt): Promise<AuthUser | false> {
     const subject = isAccessTokenHeader(token.header) ? subjectOf(token.payload) : undefined;
-    if (!subject) return false;
+    if (!subject) {
+      return false;
+    }
     this.verifiedTokens.remember(bearerTokenOf(request)!, subject, (token.payload as { exp: number }).exp);
     return (await this.users.findSignedIn(subject.userId, subject.sessionId)) ?? false;
   }
