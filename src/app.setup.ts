@@ -2,7 +2,7 @@ import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './auth/decorators/api-signed-in.decorator';
+import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
 import { httpRequestDuration, httpRequests } from './metrics/metrics';
 import { HttpExceptionFilter } from './common/http-exception.filter';

@@ -4,7 +4,7 @@ import { AuditEventPageDto, toAuditEventDto } from '../audit/dto/audit-event.dto
 import { AuditQuery } from '../audit/dto/audit-query';
 import { AuditService } from '../audit/audit.service';
 import { ErrorDto } from '../common/error.dto';
-import { NoStore } from '../common/no-store.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import { AdminOnly } from './api-admin.decorator';
 
 @ApiTags('admin')

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { NoStore } from '../common/no-store.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import type { AuthUser } from '../users/user';
 import { UsersService } from '../users/users.service';
 import { AdminOnly } from './api-admin.decorator';

@@ -22,9 +22,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Actor } from '../audit/audit-event';
-import { CurrentActor } from '../auth/decorators/current-actor.decorator';
+import { CurrentActor } from '../common/decorators/current-actor.decorator';
 import { ErrorDto } from '../common/error.dto';
-import { NoStore } from '../common/no-store.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AdminOnly } from './api-admin.decorator';

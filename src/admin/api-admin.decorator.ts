@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiForbiddenResponse } from '@nestjs/swagger';
-import { ApiSignedIn } from '../auth/decorators/api-signed-in.decorator';
+import { ApiSignedIn } from '../common/decorators/api-signed-in.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { ErrorDto } from '../common/error.dto';
 

@@ -1,7 +1,22 @@
-import type { AuditEventType } from '../database/schema';
 import type { ClientInfo } from '../sessions/session';
 
-export type { AuditEventType };
+export const AUDIT_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'login.locked',
+  'token.refreshed',
+  'token.reuse_detected',
+  'logout',
+  'logout.all',
+  'password.changed',
+  'user.registered',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.unlocked',
+  'client.auth_failed',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEvent {
   id: string;

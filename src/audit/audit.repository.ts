@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
 import { DATABASE, type Database } from '../database/database';
-import { auditEvents, type AuditEventType } from '../database/schema';
+import { auditEvents } from '../database/schema';
+import type { AuditEventType } from './audit-event';
 import type { AuditEvent } from './audit-event';
 
 export interface NewAuditEvent {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { BadRequestException } from '@nestjs/common';
-import type { Role } from '../database/schema';
+import type { Role } from '../users/user';
 
 /** RFC 9068 §2.1: an access token's header says `typ: at+jwt`; RFC 8725 §3.11 allows the media-type form. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';

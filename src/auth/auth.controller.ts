@@ -15,7 +15,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
-import { NoStore } from '../common/no-store.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
 import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
@@ -25,13 +25,13 @@ import { toUserDto, UserDto } from '../users/dto/user.dto';
 import type { AuthUser, User } from '../users/user';
 import { UsersService } from '../users/users.service';
 import { AuthService, type Introspection } from './auth.service';
-import { CLIENT_SCHEME } from './decorators/api-signed-in.decorator';
+import { CLIENT_SCHEME } from '../common/decorators/api-signed-in.decorator';
 import { IntrospectionDto, TokenFormDto } from './dto/introspection.dto';
 import { ClientCredentialsGuard } from './guards/client-credentials.guard';
-import { ApiSignedIn } from './decorators/api-signed-in.decorator';
-import { Client } from './decorators/client-info.decorator';
-import { CurrentUser } from './decorators/current-user.decorator';
-import { Anonymous, Public } from './decorators/public.decorator';
+import { ApiSignedIn } from '../common/decorators/api-signed-in.decorator';
+import { Client } from '../common/decorators/client-info.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Anonymous, Public } from '../common/decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { TokenPairDto } from './dto/token-pair.dto';

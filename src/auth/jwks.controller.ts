@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import type { JWK } from 'jose';
 import { ErrorDto } from '../common/error.dto';
 import { Secrets } from '../secrets/secrets';
-import { Anonymous } from './decorators/public.decorator';
+import { Anonymous } from '../common/decorators/public.decorator';
 
 @ApiTags('operations')
 @Anonymous()

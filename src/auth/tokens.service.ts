@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { Env } from '../config/env.schema';
-import type { Role } from '../database/schema';
+import type { Role } from '../users/user';
 import { Secrets } from '../secrets/secrets';
 import { type AccessTokenClaims, isAccessTokenHeader, keyIdOf, subjectOf } from './access-token';
 import type { TokenPairDto } from './dto/token-pair.dto';

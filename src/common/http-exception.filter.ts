@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { databaseUnavailableError, OutageLog } from '../database/database';
+import { databaseUnavailableError, OutageLog } from './database-unavailable';
 import { ClientAuthenticationException } from './client-authentication.exception';
 import { InvalidTokenException } from './invalid-token.exception';
 import { OAuthError } from './oauth-error';

@@ -12,14 +12,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { Client, Pool } from 'pg';
 import { ensurePrivateDataDir, narrowDataDirModes } from '../config/data-dir';
 import type { Env } from '../config/env.schema';
-import {
-  DATABASE,
-  DATABASE_EVENTS,
-  databaseUnavailableError,
-  OutageLog,
-  type Database,
-  type DatabaseEvents,
-} from './database';
+import { databaseUnavailableError, OutageLog } from '../common/database-unavailable';
+import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
 import * as schema from './schema';
 
 const MIGRATIONS_FOLDER = join(__dirname, 'migrations');

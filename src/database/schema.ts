@@ -12,9 +12,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-
-export const ROLES = ['user', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { AUDIT_EVENT_TYPES } from '../audit/audit-event';
+import { ROLES } from '../users/user';
 
 export const roleEnum = pgEnum('role', ROLES);
 
@@ -84,24 +83,6 @@ export const refreshTokens = pgTable(
   },
   (table) => [index('refresh_tokens_session_id_idx').on(table.sessionId)],
 );
-
-export const AUDIT_EVENT_TYPES = [
-  'login.succeeded',
-  'login.failed',
-  'login.locked',
-  'token.refreshed',
-  'token.reuse_detected',
-  'logout',
-  'logout.all',
-  'password.changed',
-  'user.registered',
-  'user.created',
-  'user.updated',
-  'user.deleted',
-  'user.unlocked',
-  'client.auth_failed',
-] as const;
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const auditEventType = pgEnum('audit_event_type', AUDIT_EVENT_TYPES);
 

@@ -13,11 +13,10 @@ import {
   HealthIndicatorService,
   type HealthCheckResult,
 } from '@nestjs/terminus';
-import { sql } from 'drizzle-orm';
-import { Anonymous } from '../auth/decorators/public.decorator';
+import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
 import type { Env } from '../config/env.schema';
-import { DATABASE, type Database } from '../database/database';
+import { DATABASE, type Database, pingDatabase } from '../database/database';
 import type { ResettableStorage } from '../rate-limit/resettable-storage';
 import { RATE_LIMIT_STORAGE } from '../rate-limit/sign-in-limits';
 import { Secrets } from '../secrets/secrets';
@@ -75,9 +74,7 @@ export class HealthController {
       () =>
         this.indicators
           .check('database')
-          .attempt(async () => {
-            await this.db.execute(sql`select 1`);
-          })
+          .attempt(() => pingDatabase(this.db))
           .withTimeout(CHECK_TIMEOUT_MS),
       ...(this.checksRedis
         ? [

@@ -3,7 +3,7 @@ import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/co
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Anonymous } from '../auth/decorators/public.decorator';
+import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
 import type { Env } from '../config/env.schema';
 import { registry } from './metrics';

@@ -10,12 +10,12 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiSignedIn } from '../auth/decorators/api-signed-in.decorator';
-import { Client } from '../auth/decorators/client-info.decorator';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { ApiSignedIn } from '../common/decorators/api-signed-in.decorator';
+import { Client } from '../common/decorators/client-info.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
 import type { ClientInfo } from '../sessions/session';
 import { ErrorDto } from '../common/error.dto';
-import { NoStore } from '../common/no-store.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import { SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';

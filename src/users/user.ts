@@ -1,6 +1,5 @@
-import type { Role } from '../database/schema';
-
-export type { Role };
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** A user as the domain sees it: never with its password hash. */
 export interface User {

@@ -3,7 +3,8 @@ import { and, count, desc, eq, getTableColumns, gt, ilike, isNull, or, sql, type
 import { AuthCache } from '../auth-cache/auth-cache';
 import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database } from '../database/database';
-import { type Role, sessions, users } from '../database/schema';
+import { sessions, users } from '../database/schema';
+import type { Role } from './user';
 import type { AuthUser, User } from './user';
 
 const {

@@ -14,12 +14,11 @@ import type { Page } from '../common/pagination';
 import { SignInLimits } from '../rate-limit/sign-in-limits';
 import type { Env } from '../config/env.schema';
 import { isUniqueViolation } from '../database/database';
-import { ROLES } from '../database/schema';
 import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
-import type { AuthUser, Role, User } from './user';
+import { type AuthUser, type Role, ROLES, type User } from './user';
 import {
   type GuardedResult,
   type Credentials,

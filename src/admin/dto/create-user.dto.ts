@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
 import { IsOmittable } from '../../common/validation';
-import { ROLES, type Role } from '../../database/schema';
+import { ROLES, type Role } from '../../users/user';
 import { RegisterDto } from '../../users/dto/register.dto';
 
 export class CreateUserDto extends RegisterDto {

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsOptional } from 'class-validator';
 import { IsEmailAddress, IsOmittable, IsPlainText } from '../../common/validation';
-import { ROLES, type Role } from '../../database/schema';
+import { ROLES, type Role } from '../../users/user';
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ example: 'john@example.com' })

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageMeta } from '../../common/pagination';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../database/schema';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit-event';
 import type { AuditEvent } from '../audit-event';
 
 export class AuditEventDto {

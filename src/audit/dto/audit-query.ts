@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../database/schema';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit-event';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only events about this user' })

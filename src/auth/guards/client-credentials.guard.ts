@@ -11,7 +11,7 @@ import { rateLimitRefusals } from '../../metrics/metrics';
 import type { ResettableStorage } from '../../rate-limit/resettable-storage';
 import { FailOpen } from '../../rate-limit/fail-open';
 import { RATE_LIMIT_STORAGE } from '../../rate-limit/sign-in-limits';
-import { clientOf } from '../decorators/client-info.decorator';
+import { clientOf } from '../../common/decorators/client-info.decorator';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 

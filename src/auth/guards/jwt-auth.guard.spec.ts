@@ -4,7 +4,7 @@ import { CachedReflector } from '../../common/cached-reflector';
 import type { AuthUser } from '../../users/user';
 import type { UsersService } from '../../users/users.service';
 import { VerifiedTokens } from '../verified-tokens';
-import { Public } from '../decorators/public.decorator';
+import { Public } from '../../common/decorators/public.decorator';
 import { InvalidTokenException } from '../../common/invalid-token.exception';
 import { JwtAuthGuard } from './jwt-auth.guard';
 

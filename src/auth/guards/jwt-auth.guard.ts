@@ -5,7 +5,7 @@ import { InvalidTokenException } from '../../common/invalid-token.exception';
 import type { AuthUser } from '../../users/user';
 import { UsersService } from '../../users/users.service';
 import { authorizationOf, bearerTokenOf, type RequestHeaders } from '../access-token';
-import { IS_PUBLIC } from '../decorators/public.decorator';
+import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { VerifiedTokens } from '../verified-tokens';
 
 // What passport-jwt reports when the request carries no bearer token.

@@ -1,6 +1,6 @@
 import { CachedReflector } from '../../common/cached-reflector';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import type { Role } from '../../database/schema';
+import type { Role } from '../../users/user';
 import type { AuthUser } from '../../users/user';
 import { Roles } from '../decorators/roles.decorator';
 import { RolesGuard } from './roles.guard';

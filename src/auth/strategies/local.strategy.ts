@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../../users/user';
-import { clientOf } from '../decorators/client-info.decorator';
+import { clientOf } from '../../common/decorators/client-info.decorator';
 import { AuthService } from '../auth.service';
 
 @Injectable()

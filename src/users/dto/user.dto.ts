@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageMeta } from '../../common/pagination';
-import { ROLES, type Role } from '../../database/schema';
+import { ROLES, type Role } from '../user';
 import type { User } from '../user';
 
 export class UserDto {
