@@ -8,7 +8,9 @@ const deadline = performance.now() + seconds * 1000;
 let compares = 0;
 const worker = async () => {
   while (performance.now() < deadline) {
-    if (!(await bcrypt.compare('bench passphrase', hash))) throw new Error('bcrypt.compare failed');
+    if (!(await bcrypt.compare('bench passphrase', hash))) {
+      throw new Error('bcrypt.compare failed');
+    }
     compares += 1;
   }
 };

@@ -29,11 +29,15 @@ createServer((req, res) => {
     return;
   }
   const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (!token) return unauthorized(res);
+  if (!token) {
+    return unauthorized(res);
+  }
   let claims;
   try {
     const { header, payload } = verify(token);
-    if (header.typ !== 'at+jwt') return unauthorized(res);
+    if (header.typ !== 'at+jwt') {
+      return unauthorized(res);
+    }
     claims = payload;
   } catch {
     return unauthorized(res);

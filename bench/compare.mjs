@@ -49,14 +49,19 @@ try {
   const ceiling = await startCeiling({ secret, issuer: targets[0].base });
   targets.push({ name: 'ceiling', ...ceiling, tokens: targets[0].tokens });
 
-  for (const target of targets) await load(target); // warm-up
-  for (const target of targets) Object.assign(target, { rps: [], cpuUs: [] });
+  for (const target of targets) {
+    await load(target);
+  } // warm-up
+  for (const target of targets) {
+    Object.assign(target, { rps: [], cpuUs: [] });
+  }
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
       const before = cpuMicroseconds(target.pid);
       const run = await load(target);
-      if (run.non2xx || run.errors)
+      if (run.non2xx || run.errors) {
         throw new Error(`${target.name}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+      }
       target.rps.push(run.okPerSecond);
       target.cpuUs.push((cpuMicroseconds(target.pid) - before) / run.ok);
     }
@@ -73,7 +78,9 @@ try {
     );
   }
 } finally {
-  for (const target of targets) await target.stop();
+  for (const target of targets) {
+    await target.stop();
+  }
 }
 
 function load({ base, tokens }) {

@@ -72,8 +72,9 @@ try {
   // 1. The profile route against the ceiling.
   const ceiling = await startCeiling({ secret, issuer: service.base });
   // Both warmed up first, so that the rounds compare compiled code rather than the JIT's first seconds.
-  for (const base of [service.base, ceiling.base])
+  for (const base of [service.base, ceiling.base]) {
     await load({ url: base, path: '/users/me', tokens, connections: 50, duration: seconds });
+  }
   const profile = { service: [], ceiling: [] };
   for (let round = 0; round < rounds; round++) {
     for (const [name, base] of [
@@ -257,14 +258,17 @@ async function post(path, body) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  if (!res.ok) {
+    throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  }
   return res.json();
 }
 
 async function signIn(numbers, field = 'access_token') {
   const tokens = [];
-  for (const n of numbers)
+  for (const n of numbers) {
     tokens.push((await post('/auth/login', { username: username(n), password: PASSWORD }))[field]);
+  }
   return tokens;
 }
 
@@ -300,8 +304,9 @@ async function limiterCost() {
   const storage = new ResettableMemoryStorage();
   const calls = 200_000;
   const started = performance.now();
-  for (let i = 0; i < calls; i++)
+  for (let i = 0; i < calls; i++) {
     await storage.increment(`127.0.0.${i % 200}`, 60_000, 1_000_000, 60_000, 'default');
+  }
   const perCall = ((performance.now() - started) * 1000) / calls;
   storage.onApplicationShutdown();
   return { perLimitCheck: Number(perCall.toFixed(2)) };

@@ -9,7 +9,9 @@ async function probeMs(base) {
   const started = performance.now();
   const res = await fetch(`${base}/health/live`);
   await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`GET /health/live: ${res.status}`);
+  if (res.status !== 200) {
+    throw new Error(`GET /health/live: ${res.status}`);
+  }
   return performance.now() - started;
 }
 
@@ -35,7 +37,9 @@ export async function healthDuringStrengthChecks(base, { rounds, burst = 20 }) {
         }),
       });
       await res.arrayBuffer();
-      if (res.status !== 400) throw new Error(`POST /auth/register (worst-case password): ${res.status}`);
+      if (res.status !== 400) {
+        throw new Error(`POST /auth/register (worst-case password): ${res.status}`);
+      }
     });
     await Promise.race(registrations);
     during.push(await probeMs(base));

@@ -10,7 +10,9 @@ const port = 3900 + Math.floor(Math.random() * 90);
 const dataDir = mkdtempSync(join(tmpdir(), 'auth-smoke-'));
 const base = `http://127.0.0.1:${port}`;
 const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
-for (const name of ['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'NODE_ENV']) delete env[name];
+for (const name of ['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'NODE_ENV']) {
+  delete env[name];
+}
 
 const started = Date.now();
 const child = spawn('npm', ['start'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,7 +23,9 @@ child.stderr.on('data', (chunk) => (output += chunk));
 const stop = () => {
   try {
     process.kill(-child.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // The process group has already exited.
+  }
   rmSync(dataDir, { recursive: true, force: true });
 };
 const fail = (why) => {
@@ -33,28 +37,40 @@ const fail = (why) => {
 const deadline = Date.now() + 120_000;
 let healthy = false;
 while (!healthy && Date.now() < deadline) {
-  if (child.exitCode !== null) fail(`npm start exited with ${child.exitCode}`);
+  if (child.exitCode !== null) {
+    fail(`npm start exited with ${child.exitCode}`);
+  }
   healthy = await fetch(`${base}/health`).then(
     (res) => res.status === 200,
     () => false,
   );
-  if (!healthy) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (!healthy) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
-if (!healthy) fail('/health did not answer 200 within 120 s');
+if (!healthy) {
+  fail('/health did not answer 200 within 120 s');
+}
 const secondsToHealthy = (Date.now() - started) / 1000;
 
 const password = /generated password: (\S+)/.exec(output)?.[1];
-if (!password) fail('no generated admin password was printed');
+if (!password) {
+  fail('no generated admin password was printed');
+}
 const login = await fetch(`${base}/auth/login`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify({ username: 'admin', password }),
 });
-if (login.status !== 200) fail(`the printed credentials did not sign in: ${login.status}`);
+if (login.status !== 200) {
+  fail(`the printed credentials did not sign in: ${login.status}`);
+}
 const { access_token: accessToken } = await login.json();
 const me = await fetch(`${base}/users/me`, { headers: { authorization: `Bearer ${accessToken}` } });
 const profile = await me.json();
-if (me.status !== 200 || !profile.roles?.includes('admin')) fail(`GET /users/me as admin: ${me.status}`);
+if (me.status !== 200 || !profile.roles?.includes('admin')) {
+  fail(`GET /users/me as admin: ${me.status}`);
+}
 
 console.log(
   `npm start: /health answered 200 after ${secondsToHealthy.toFixed(1)} s; the printed admin password signs in`,

@@ -46,7 +46,9 @@ async function test() {
   page.setDefaultTimeout(15_000);
   // From the start, so that a CSP violation while the page loads counts too.
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'error') {
+      problems.push(`console error: ${message.text()}`);
+    }
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
@@ -80,7 +82,9 @@ async function test() {
     await operation.locator('.btn.execute').click();
     const live = operation.locator('.live-responses-table');
     const status = (await live.locator('.response .response-col_status').first().textContent()).trim();
-    if (status !== '200') throw new Error(`the response status shown is ${status}, not 200`);
+    if (status !== '200') {
+      throw new Error(`the response status shown is ${status}, not 200`);
+    }
     const body = await live.locator('.response .highlight-code').first().textContent();
     if (!body.includes(`"username": "${admin.username}"`)) {
       throw new Error(`the body shown lacks the admin:\n${body}`);
@@ -89,7 +93,11 @@ async function test() {
 
   // Anything in localStorage or sessionStorage outlives the tab and is readable by any script of the origin.
   const storedByThePage = () =>
-    page.evaluate(() => ({ localStorage: { ...localStorage }, sessionStorage: { ...sessionStorage } }));
+    // Runs in the page, where the storages are globals.
+    page.evaluate(() => ({
+      localStorage: { ...globalThis.localStorage },
+      sessionStorage: { ...globalThis.sessionStorage },
+    }));
   const expectNothingStored = async () => {
     const stored = await storedByThePage();
     if (Object.keys(stored.localStorage).length > 0 || Object.keys(stored.sessionStorage).length > 0) {
@@ -113,7 +121,9 @@ async function test() {
   });
 
   await check('no console errors, page errors or failed requests', async () => {
-    if (problems.length > 0) throw new Error(`${problems.length} recorded`);
+    if (problems.length > 0) {
+      throw new Error(`${problems.length} recorded`);
+    }
   });
 }
 
@@ -129,8 +139,12 @@ try {
 } catch (error) {
   failed = true;
   console.error(`browser test failed at "${step}": ${error.message}`);
-  if (problems.length > 0) console.error(`recorded in the browser:\n${problems.join('\n')}`);
-  if (service) console.error(`--- last service output ---\n${service.output().slice(-3000)}`);
+  if (problems.length > 0) {
+    console.error(`recorded in the browser:\n${problems.join('\n')}`);
+  }
+  if (service) {
+    console.error(`--- last service output ---\n${service.output().slice(-3000)}`);
+  }
 } finally {
   clearTimeout(timer);
   await browser?.close();

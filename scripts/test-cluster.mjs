@@ -33,7 +33,9 @@ const env = {
 };
 const figures = {};
 const check = (ok, what) => {
-  if (!ok) throw new Error(what);
+  if (!ok) {
+    throw new Error(what);
+  }
   console.log(`ok: ${what}`);
 };
 
@@ -99,11 +101,12 @@ try {
     await call(balancer, 'POST', '/auth/login', { username: target.username, password: PASSWORD })
   ).body;
   // Warm every instance's memory with this user first, so that the refusal below is an invalidation.
-  for (const base of direct)
+  for (const base of direct) {
     check(
       (await call(base, 'GET', '/users/me', undefined, live.access_token)).status === 200,
       `instance ${base} knows ${target.username}`,
     );
+  }
   const disabled = await call(
     direct[0],
     'PATCH',
@@ -113,8 +116,9 @@ try {
   );
   check(disabled.status === 200, `an admin disables the user through instance A (${disabled.status})`);
   const afterDisable = [];
-  for (const base of direct.slice(1))
+  for (const base of direct.slice(1)) {
     afterDisable.push((await call(base, 'GET', '/users/me', undefined, live.access_token)).status);
+  }
   check(
     afterDisable.every((status) => status === 401),
     'instances B and C refuse the disabled user at once',
@@ -157,10 +161,13 @@ try {
   // 4. The per-account sign-in limit (5 an hour here) counted across instances in Redis.
   const account = { username: `nobody-${randomUUID().slice(0, 8)}`, password: 'not the password at all' };
   const statuses = [];
-  for (let i = 0; i < 5; i++)
+  for (let i = 0; i < 5; i++) {
     statuses.push((await call(direct[i % 3], 'POST', '/auth/login', account)).status);
+  }
   const limited = [];
-  for (const base of direct) limited.push((await call(base, 'POST', '/auth/login', account)).status);
+  for (const base of direct) {
+    limited.push((await call(base, 'POST', '/auth/login', account)).status);
+  }
   check(
     statuses.every((s) => s === 401) && limited.every((s) => s === 429),
     'five sign-ins spread over three instances use up one account budget: the sixth is 429 on every instance',
@@ -172,8 +179,9 @@ try {
   console.log(JSON.stringify(figures, null, 2));
 } catch (error) {
   console.error(`test:cluster failed: ${error.message}`);
-  for (const [i, instance] of instances.entries())
+  for (const [i, instance] of instances.entries()) {
     console.error(`--- instance ${i} ---\n${instance.output().slice(-2000)}`);
+  }
   process.exitCode = 1;
 } finally {
   await Promise.all(instances.map((instance) => instance.stop()));
@@ -187,8 +195,12 @@ try {
 
 async function call(base, method, path, body, token) {
   const headers = {};
-  if (body) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
+  if (body) {
+    headers['content-type'] = 'application/json';
+  }
+  if (token) {
+    headers.authorization = `Bearer ${token}`;
+  }
   try {
     const res = await fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) });
     const text = await res.text();
@@ -255,11 +267,15 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).joi
 `,
   );
   const test = spawnSync('nginx', ['-t', '-c', conf, '-p', workDir], { encoding: 'utf8' });
-  if (test.status !== 0) throw new Error(`nginx -t: ${test.stderr}`);
+  if (test.status !== 0) {
+    throw new Error(`nginx -t: ${test.stderr}`);
+  }
   nginx = spawn('nginx', ['-c', conf, '-p', workDir], { stdio: 'inherit' });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i++) {
-    if ((await call(base, 'GET', '/health/live')).status === 200) return base;
+    if ((await call(base, 'GET', '/health/live')).status === 200) {
+      return base;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('nginx did not come up');
@@ -278,15 +294,23 @@ async function loadWithFaults(balancer, ports) {
   let requests = 0;
   const note = (res, what) => {
     requests += 1;
-    if (res.status > 0 && res.status < 500) return;
+    if (res.status > 0 && res.status < 500) {
+      return;
+    }
     const kind = res.status === 0 ? `connection error (${res.error})` : `${res.status}`;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     const from = res.upstream ?? '';
-    if (from.includes(stoppedPort)) byInstance.stopped += 1;
-    if (from.includes(killedPort)) byInstance.killed += 1;
-    if (from.includes(survivor)) survivorFailures.push(`${what}: ${kind} from ${from}`);
-    else if (!from.includes(stoppedPort) && !from.includes(killedPort))
+    if (from.includes(stoppedPort)) {
+      byInstance.stopped += 1;
+    }
+    if (from.includes(killedPort)) {
+      byInstance.killed += 1;
+    }
+    if (from.includes(survivor)) {
+      survivorFailures.push(`${what}: ${kind} from ${from}`);
+    } else if (!from.includes(stoppedPort) && !from.includes(killedPort)) {
       unaccounted.push(`${what}: ${kind} (${from || 'no upstream'})`);
+    }
   };
   const deadline = Date.now() + 20_000;
   const walker = async (w) => {
@@ -298,11 +322,15 @@ async function loadWithFaults(balancer, ports) {
         password: PASSWORD,
       });
       note(registered, 'register');
-      if (registered.status !== 201) continue;
+      if (registered.status !== 201) {
+        continue;
+      }
       userIds.push(registered.body.id);
       const signedIn = await call(balancer, 'POST', '/auth/login', { username, password: PASSWORD });
       note(signedIn, 'login');
-      if (signedIn.status !== 200) continue;
+      if (signedIn.status !== 200) {
+        continue;
+      }
       sessionIds.push(JSON.parse(Buffer.from(signedIn.body.access_token.split('.')[1], 'base64url')).sid);
       let { access_token: accessToken, refresh_token: refreshToken } = signedIn.body;
       for (let i = 0; i < 3 && Date.now() < deadline; i++) {
@@ -310,7 +338,9 @@ async function loadWithFaults(balancer, ports) {
         const renewed = await call(balancer, 'POST', '/auth/refresh', { refresh_token: refreshToken });
         note(renewed, 'refresh');
         // An unanswered refresh may have rotated the token: this walk ends rather than present it again.
-        if (renewed.status !== 200) break;
+        if (renewed.status !== 200) {
+          break;
+        }
         refreshTokens.push(renewed.body.refresh_token);
         ({ access_token: accessToken, refresh_token: refreshToken } = renewed.body);
       }
@@ -375,7 +405,9 @@ async function checkClusterMode() {
   const listening = () => new Set([...output.matchAll(/\[Nest\] (\d+) .*Listening on/g)].map((m) => m[1]));
   const waitFor = async (condition, what) => {
     for (let i = 0; i < 300; i++) {
-      if (await condition()) return;
+      if (await condition()) {
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`start:cluster: ${what}\n${output.slice(-3000)}`);
@@ -401,7 +433,9 @@ async function checkClusterMode() {
 }
 
 async function missing(table, ids) {
-  if (ids.length === 0) return 0;
+  if (ids.length === 0) {
+    return 0;
+  }
   const { rows } = await pool.query(`select count(*)::int as n from ${table} where id = any($1::uuid[])`, [
     ids,
   ]);

@@ -13,7 +13,9 @@ export const admin = { username: 'admin', password: 'tangerine kettle overture 4
 /** `nest build`, failing loudly. */
 export function build() {
   const run = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  if (run.status !== 0) throw new Error(`npm run build failed (${run.status})`);
+  if (run.status !== 0) {
+    throw new Error(`npm run build failed (${run.status})`);
+  }
 }
 
 /** A TCP port nothing listens on at the moment. */
@@ -58,7 +60,9 @@ export async function startService(
   };
   // As `npm run start:prod` runs it: a heap limit keeps V8 from growing the heap lazily to hundreds of MB.
   const command = [process.execPath, '--max-old-space-size=160', ...nodeArgs, 'dist/main'];
-  if (cpu !== undefined && hasTaskset()) command.unshift('taskset', '-c', String(cpu));
+  if (cpu !== undefined && hasTaskset()) {
+    command.unshift('taskset', '-c', String(cpu));
+  }
   const child = spawn(command[0], command.slice(1), {
     cwd: dir,
     env: childEnv,
@@ -82,7 +86,9 @@ export async function startService(
       child.kill(signal);
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
@@ -91,12 +97,16 @@ export async function startService(
 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) {
+      throw new Error(`the service exited with ${child.exitCode}:\n${output}`);
+    }
     const healthy = await fetch(`${base}/health`).then(
       (res) => res.status === 200,
       () => false,
     );
-    if (healthy) return Object.assign(service, { readyMs: performance.now() - started });
+    if (healthy) {
+      return Object.assign(service, { readyMs: performance.now() - started });
+    }
     if (Date.now() > deadline) {
       await service.stop();
       throw new Error(`/health did not answer 200 within ${timeoutMs / 1000} s:\n${output}`);
