@@ -31,12 +31,89 @@ const env = {
   SHUTDOWN_DRAIN_SECONDS: '1',
   NO_COLOR: '1',
 };
-const figures = {};
-const check = (ok, what) => {
-  if (!ok) {
-    throw new Error(what);
-  }
-  console.log(`ok: ${what}`);
+
+// What each scenario must show, judged on the figures it returns and printed as `ok: ...` in this order.
+const EXPECTED = {
+  startTogether: [
+    {
+      what: () => 'one instance migrated, two found the schema up to date',
+      met: (f) => f.migrated === 1 && f.upToDate === 2,
+    },
+    {
+      what: (f) => `each of the ${f.migrations} migrations applied once`,
+      met: (f) => f.applied === f.migrations,
+    },
+    { what: () => 'one bootstrap admin', met: (f) => f.admins === 1 },
+  ],
+  signOutsRefusedEverywhere: [
+    {
+      what: (f) =>
+        `${f.users.length} users registered, signed in, refreshed and signed out through nginx; ` +
+        `each signed-out token refused by all 3 instances (${f.refusals.length} checks)`,
+      met: (f) => f.refusals.every((status) => status === 401),
+    },
+  ],
+  disabledUserRefusedEverywhere: [
+    ...[0, 1, 2].map((i) => ({
+      what: (f) => `instance ${f.direct[i]} knows ${f.username}`,
+      met: (f) => f.beforeDisable[i] === 200,
+    })),
+    {
+      what: (f) => `an admin disables the user through instance A (${f.disable})`,
+      met: (f) => f.disable === 200,
+    },
+    {
+      what: () => 'instances B and C refuse the disabled user at once',
+      met: (f) => f.afterDisable.every((status) => status === 401),
+    },
+  ],
+  loadWithFaults: [
+    {
+      what: (f) => `no 5xx or connection error from the surviving instance (${f.traffic.requests} requests)`,
+      met: (f) => f.survivorFailures.length === 0,
+    },
+    // A request nginx sends on a connection the stopping instance is closing can still fail (nginx does not retry
+    // a POST): rare, since a draining instance keeps no connection alive. Counted apart in failuresByInstance.
+    {
+      what: (f) =>
+        'every failed request came from the killed or the stopped instance' +
+        (f.unaccounted.length ? `: ${f.unaccounted.slice(0, 5).join('; ')}` : ''),
+      met: (f) => f.unaccounted.length === 0,
+    },
+    {
+      what: () => 'the stopped instance exited 0 after finishing its requests',
+      met: (f) => f.stoppedExitCode === 0,
+    },
+    {
+      what: (f) =>
+        `every acknowledged registration (${f.rowsChecked.users}) and sign-in (${f.rowsChecked.sessions}) ` +
+        'is in the database',
+      met: (f) => f.missingUsers === 0 && f.missingSessions === 0,
+    },
+    {
+      what: (f) =>
+        `no refresh token honoured twice (${f.rowsChecked.refreshTokens} issued, each session with one current token)`,
+      met: (f) =>
+        f.sessionsWithTwoCurrentTokens === 0 && f.distinctRefreshTokens === f.rowsChecked.refreshTokens,
+    },
+  ],
+  sharedSignInLimit: [
+    {
+      what: () =>
+        'five sign-ins spread over three instances use up one account budget: the sixth is 429 on every instance',
+      met: (f) => f.withinBudget.every((s) => s === 401) && f.overBudget.every((s) => s === 429),
+    },
+  ],
+  clusterMode: [
+    {
+      what: () => 'start:cluster: two workers; a killed worker is replaced',
+      met: (f) => f.ready === 200,
+    },
+    {
+      what: (f) => `start:cluster: SIGTERM stops the workers and the primary exits 0 (${f.exitCode})`,
+      met: (f) => f.exitCode === 0,
+    },
+  ],
 };
 
 let nginx;
@@ -44,28 +121,63 @@ let instances = [];
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   build();
-
-  // 1. Three instances at once on an empty database.
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  await judged(startTogether, ports);
+  const balancer = await startNginx(ports);
+  const direct = ports.map((port) => `http://127.0.0.1:${port}`);
+  const { users } = await judged(signOutsRefusedEverywhere, balancer, direct);
+  await judged(disabledUserRefusedEverywhere, balancer, direct, users[0]);
+  const load = await judged(loadWithFaults, balancer, ports);
+  await judged(sharedSignInLimit, direct);
+  await judged(clusterMode);
+  console.log(JSON.stringify({ load: load.traffic, rowsChecked: load.rowsChecked }, null, 2));
+} catch (error) {
+  console.error(`test:cluster failed: ${error.message}`);
+  for (const [i, instance] of instances.entries()) {
+    console.error(`--- instance ${i} ---\n${instance.output().slice(-2000)}`);
+  }
+  process.exitCode = 1;
+} finally {
+  await Promise.all(instances.map((instance) => instance.stop()));
+  nginx?.kill();
+  await pool.end();
+  await database.drop();
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+/** Runs a scenario and judges its figures by EXPECTED, failing at the first expectation not met. */
+async function judged(scenario, ...args) {
+  const figures = await scenario(...args);
+  for (const { what, met } of EXPECTED[scenario.name]) {
+    if (!met(figures)) {
+      throw new Error(what(figures));
+    }
+    console.log(`ok: ${what(figures)}`);
+  }
+  return figures;
+}
+
+// --- the scenarios, each returning its figures -----------------------------------------------------------------
+
+/** Three instances at once on an empty database. */
+async function startTogether(ports) {
   instances = await Promise.all(ports.map((port) => startService(env, { port })));
-  const migrated = instances.filter((i) => /Migrated the database: \d+ migration/.test(i.output())).length;
-  const upToDate = instances.filter((i) => i.output().includes('The schema is up to date')).length;
   const journal = JSON.parse(readFileSync(join(root, 'src/database/migrations/meta/_journal.json'), 'utf8'));
   const { rows: applied } = await pool.query('select count(*)::int as n from drizzle.__drizzle_migrations');
   const { rows: admins } = await pool.query(
     `select count(*)::int as n from users where 'admin' = any(roles)`,
   );
-  check(migrated === 1 && upToDate === 2, `one instance migrated, two found the schema up to date`);
-  check(
-    applied[0].n === journal.entries.length,
-    `each of the ${journal.entries.length} migrations applied once`,
-  );
-  check(admins[0].n === 1, 'one bootstrap admin');
+  return {
+    migrated: instances.filter((i) => /Migrated the database: \d+ migration/.test(i.output())).length,
+    upToDate: instances.filter((i) => i.output().includes('The schema is up to date')).length,
+    migrations: journal.entries.length,
+    applied: applied[0].n,
+    admins: admins[0].n,
+  };
+}
 
-  const balancer = await startNginx(ports);
-  const direct = ports.map((port) => `http://127.0.0.1:${port}`);
-
-  // 2. A few hundred users through the balancer, then every instance asked directly.
+/** A few hundred users walk through the balancer, then every instance is asked directly for each. */
+async function signOutsRefusedEverywhere(balancer, direct) {
   const users = await inParallel(300, 30, async (n) => {
     const username = `c${process.pid}n${n}`;
     const registered = await call(balancer, 'POST', '/auth/register', {
@@ -87,108 +199,199 @@ try {
     const user = users[Math.floor(n / 3)];
     return (await call(direct[n % 3], 'GET', '/users/me', undefined, user.accessToken)).status;
   });
-  check(
-    refusals.every((status) => status === 401),
-    `${users.length} users registered, signed in, refreshed and signed out through nginx; each signed-out token refused by all 3 instances (${refusals.length} checks)`,
-  );
+  return { users, refusals };
+}
 
-  const [adminToken] = [
-    (await call(direct[0], 'POST', '/auth/login', { username: env.ADMIN_USERNAME, password: admin.password }))
-      .body.access_token,
-  ];
-  const target = users[0];
+/** An admin disables a user through instance A while B and C have it in memory. */
+async function disabledUserRefusedEverywhere(balancer, direct, target) {
+  const adminToken = (
+    await call(direct[0], 'POST', '/auth/login', { username: env.ADMIN_USERNAME, password: admin.password })
+  ).body.access_token;
   const live = (
     await call(balancer, 'POST', '/auth/login', { username: target.username, password: PASSWORD })
   ).body;
-  // Warm every instance's memory with this user first, so that the refusal below is an invalidation.
+  // Warm every instance's memory with this user first, so that the refusal after is an invalidation.
+  const beforeDisable = [];
   for (const base of direct) {
-    check(
-      (await call(base, 'GET', '/users/me', undefined, live.access_token)).status === 200,
-      `instance ${base} knows ${target.username}`,
-    );
+    beforeDisable.push((await call(base, 'GET', '/users/me', undefined, live.access_token)).status);
   }
-  const disabled = await call(
-    direct[0],
-    'PATCH',
-    `/admin/users/${target.id}`,
-    { disabled: true },
-    adminToken,
-  );
-  check(disabled.status === 200, `an admin disables the user through instance A (${disabled.status})`);
+  const disable = await call(direct[0], 'PATCH', `/admin/users/${target.id}`, { disabled: true }, adminToken);
   const afterDisable = [];
   for (const base of direct.slice(1)) {
     afterDisable.push((await call(base, 'GET', '/users/me', undefined, live.access_token)).status);
   }
-  check(
-    afterDisable.every((status) => status === 401),
-    'instances B and C refuse the disabled user at once',
-  );
+  return { direct, username: target.username, beforeDisable, disable: disable.status, afterDisable };
+}
 
-  // 3. A bounded load while B is stopped (SIGTERM) and C killed (SIGKILL), then both restarted.
-  const load = await loadWithFaults(balancer, ports);
-  figures.load = load.figures;
-  check(
-    load.survivorFailures.length === 0,
-    `no 5xx or connection error from the surviving instance (${load.figures.requests} requests)`,
-  );
-  // A request nginx sends on a connection the stopping instance is closing can still fail (nginx does not retry a
-  // POST): rare, since a draining instance keeps no connection alive. Counted apart in failuresByInstance.
-  check(
-    load.unaccounted.length === 0,
-    `every failed request came from the killed or the stopped instance${load.unaccounted.length ? `: ${load.unaccounted.slice(0, 5).join('; ')}` : ''}`,
-  );
-  check(load.exitCodes.stopped === 0, 'the stopped instance exited 0 after finishing its requests');
-  const missingUsers = await missing('users', load.userIds);
-  const missingSessions = await missing('sessions', load.sessionIds);
+/**
+ * 20 s of walks (register, sign in, profile, refresh) through nginx; B gets SIGTERM at 5 s, C SIGKILL at 10 s,
+ * and both are restarted. Then every acknowledged write is looked up in the database.
+ */
+async function loadWithFaults(balancer, ports) {
+  const [survivor, stoppedPort, killedPort] = ports.map((port) => `127.0.0.1:${port}`);
+  const byKind = {};
+  const byInstance = { stopped: 0, killed: 0 };
+  const survivorFailures = [];
+  const unaccounted = [];
+  const userIds = [];
+  const sessionIds = [];
+  const refreshTokens = [];
+  let requests = 0;
+  const note = (res, what) => {
+    requests += 1;
+    if (res.status > 0 && res.status < 500) {
+      return;
+    }
+    const kind = res.status === 0 ? `connection error (${res.error})` : `${res.status}`;
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+    const from = res.upstream ?? '';
+    if (from.includes(stoppedPort)) {
+      byInstance.stopped += 1;
+    }
+    if (from.includes(killedPort)) {
+      byInstance.killed += 1;
+    }
+    if (from.includes(survivor)) {
+      survivorFailures.push(`${what}: ${kind} from ${from}`);
+    } else if (!from.includes(stoppedPort) && !from.includes(killedPort)) {
+      unaccounted.push(`${what}: ${kind} (${from || 'no upstream'})`);
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  const walker = async (w) => {
+    for (let n = 0; Date.now() < deadline; n++) {
+      const username = `l${process.pid}w${w}n${n}`;
+      const registered = await call(balancer, 'POST', '/auth/register', {
+        username,
+        email: `${username}@cluster.example`,
+        password: PASSWORD,
+      });
+      note(registered, 'register');
+      if (registered.status !== 201) {
+        continue;
+      }
+      userIds.push(registered.body.id);
+      const signedIn = await call(balancer, 'POST', '/auth/login', { username, password: PASSWORD });
+      note(signedIn, 'login');
+      if (signedIn.status !== 200) {
+        continue;
+      }
+      sessionIds.push(JSON.parse(Buffer.from(signedIn.body.access_token.split('.')[1], 'base64url')).sid);
+      let { access_token: accessToken, refresh_token: refreshToken } = signedIn.body;
+      for (let i = 0; i < 3 && Date.now() < deadline; i++) {
+        note(await call(balancer, 'GET', '/users/me', undefined, accessToken), 'profile');
+        const renewed = await call(balancer, 'POST', '/auth/refresh', { refresh_token: refreshToken });
+        note(renewed, 'refresh');
+        // An unanswered refresh may have rotated the token: this walk ends rather than present it again.
+        if (renewed.status !== 200) {
+          break;
+        }
+        refreshTokens.push(renewed.body.refresh_token);
+        ({ access_token: accessToken, refresh_token: refreshToken } = renewed.body);
+      }
+    }
+  };
+  const stoppedIndex = 1;
+  const killedIndex = 2;
+  const faults = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    instances[stoppedIndex].kill('SIGTERM');
+    const stoppedExit = instances[stoppedIndex].exited;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    instances[killedIndex].kill('SIGKILL');
+    const stoppedCode = await stoppedExit;
+    await instances[killedIndex].exited;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    [instances[stoppedIndex], instances[killedIndex]] = await Promise.all([
+      startService(env, { port: ports[stoppedIndex] }),
+      startService(env, { port: ports[killedIndex] }),
+    ]);
+    return { stopped: stoppedCode };
+  })();
+  await Promise.all(Array.from({ length: 16 }, (_, w) => walker(w)));
+  const { stopped: stoppedExitCode } = await faults;
   const { rows: doubled } = await pool.query(
     'select session_id from refresh_tokens where rotated_at is null group by session_id having count(*) > 1',
   );
-  const tokensIssued = load.refreshTokens.length;
-  check(
-    missingUsers === 0 && missingSessions === 0,
-    `every acknowledged registration (${load.userIds.length}) and sign-in (${load.sessionIds.length}) is in the database`,
-  );
-  check(
-    doubled.length === 0 && new Set(load.refreshTokens).size === tokensIssued,
-    `no refresh token honoured twice (${tokensIssued} issued, each session with one current token)`,
-  );
-  figures.rowsChecked = {
-    users: load.userIds.length,
-    sessions: load.sessionIds.length,
-    refreshTokens: tokensIssued,
+  return {
+    traffic: {
+      requests,
+      failuresByKind: byKind,
+      failuresByInstance: byInstance,
+      registered: userIds.length,
+      signIns: sessionIds.length,
+      refreshes: refreshTokens.length,
+    },
+    survivorFailures,
+    unaccounted,
+    stoppedExitCode,
+    missingUsers: await missing('users', userIds),
+    missingSessions: await missing('sessions', sessionIds),
+    sessionsWithTwoCurrentTokens: doubled.length,
+    distinctRefreshTokens: new Set(refreshTokens).size,
+    rowsChecked: { users: userIds.length, sessions: sessionIds.length, refreshTokens: refreshTokens.length },
   };
+}
 
-  // 4. The per-account sign-in limit (5 an hour here) counted across instances in Redis.
+/** The per-account sign-in limit (5 an hour here) counted across instances in Redis. */
+async function sharedSignInLimit(direct) {
   const account = { username: `nobody-${randomUUID().slice(0, 8)}`, password: 'not the password at all' };
-  const statuses = [];
+  const withinBudget = [];
   for (let i = 0; i < 5; i++) {
-    statuses.push((await call(direct[i % 3], 'POST', '/auth/login', account)).status);
+    withinBudget.push((await call(direct[i % 3], 'POST', '/auth/login', account)).status);
   }
-  const limited = [];
+  const overBudget = [];
   for (const base of direct) {
-    limited.push((await call(base, 'POST', '/auth/login', account)).status);
+    overBudget.push((await call(base, 'POST', '/auth/login', account)).status);
   }
-  check(
-    statuses.every((s) => s === 401) && limited.every((s) => s === 429),
-    'five sign-ins spread over three instances use up one account budget: the sixth is 429 on every instance',
-  );
+  return { withinBudget, overBudget };
+}
 
-  // 5. npm run start:cluster: a worker that dies is replaced; SIGTERM stops every worker and the primary exits 0.
-  await checkClusterMode();
-
-  console.log(JSON.stringify(figures, null, 2));
-} catch (error) {
-  console.error(`test:cluster failed: ${error.message}`);
-  for (const [i, instance] of instances.entries()) {
-    console.error(`--- instance ${i} ---\n${instance.output().slice(-2000)}`);
+/** npm run start:cluster with two workers: one is killed, then the primary gets SIGTERM. */
+async function clusterMode() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const primary = spawn(process.execPath, ['dist/cluster'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WEB_CONCURRENCY: '2',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  primary.stdout.on('data', (chunk) => (output += chunk));
+  primary.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => primary.once('exit', resolve));
+  const listening = () => new Set([...output.matchAll(/\[Nest\] (\d+) .*Listening on/g)].map((m) => m[1]));
+  const waitFor = async (condition, what) => {
+    for (let i = 0; i < 300; i++) {
+      if (await condition()) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`start:cluster: ${what}\n${output.slice(-3000)}`);
+  };
+  try {
+    await waitFor(() => listening().size === 2, 'two workers listening');
+    const [victim] = listening();
+    process.kill(Number(victim), 'SIGKILL');
+    await waitFor(() => listening().size === 3, 'a third worker replacing the one killed');
+    const ready = (await call(base, 'GET', '/health/ready')).status;
+    primary.kill('SIGTERM');
+    const exitCode = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
+    ]);
+    return { ready, exitCode };
+  } finally {
+    primary.kill('SIGKILL');
   }
-  process.exitCode = 1;
-} finally {
-  await Promise.all(instances.map((instance) => instance.stop()));
-  nginx?.kill();
-  await pool.end();
-  await database.drop();
-  rmSync(workDir, { recursive: true, force: true });
 }
 
 // --- helpers ---------------------------------------------------------------------------------------------------
@@ -279,157 +482,6 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).joi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('nginx did not come up');
-}
-
-/** 20 s of walks (register, sign in, profile, refresh) through nginx; B gets SIGTERM at 5 s, C SIGKILL at 10 s. */
-async function loadWithFaults(balancer, ports) {
-  const [survivor, stoppedPort, killedPort] = ports.map((port) => `127.0.0.1:${port}`);
-  const byKind = {};
-  const byInstance = { stopped: 0, killed: 0 };
-  const survivorFailures = [];
-  const unaccounted = [];
-  const userIds = [];
-  const sessionIds = [];
-  const refreshTokens = [];
-  let requests = 0;
-  const note = (res, what) => {
-    requests += 1;
-    if (res.status > 0 && res.status < 500) {
-      return;
-    }
-    const kind = res.status === 0 ? `connection error (${res.error})` : `${res.status}`;
-    byKind[kind] = (byKind[kind] ?? 0) + 1;
-    const from = res.upstream ?? '';
-    if (from.includes(stoppedPort)) {
-      byInstance.stopped += 1;
-    }
-    if (from.includes(killedPort)) {
-      byInstance.killed += 1;
-    }
-    if (from.includes(survivor)) {
-      survivorFailures.push(`${what}: ${kind} from ${from}`);
-    } else if (!from.includes(stoppedPort) && !from.includes(killedPort)) {
-      unaccounted.push(`${what}: ${kind} (${from || 'no upstream'})`);
-    }
-  };
-  const deadline = Date.now() + 20_000;
-  const walker = async (w) => {
-    for (let n = 0; Date.now() < deadline; n++) {
-      const username = `l${process.pid}w${w}n${n}`;
-      const registered = await call(balancer, 'POST', '/auth/register', {
-        username,
-        email: `${username}@cluster.example`,
-        password: PASSWORD,
-      });
-      note(registered, 'register');
-      if (registered.status !== 201) {
-        continue;
-      }
-      userIds.push(registered.body.id);
-      const signedIn = await call(balancer, 'POST', '/auth/login', { username, password: PASSWORD });
-      note(signedIn, 'login');
-      if (signedIn.status !== 200) {
-        continue;
-      }
-      sessionIds.push(JSON.parse(Buffer.from(signedIn.body.access_token.split('.')[1], 'base64url')).sid);
-      let { access_token: accessToken, refresh_token: refreshToken } = signedIn.body;
-      for (let i = 0; i < 3 && Date.now() < deadline; i++) {
-        note(await call(balancer, 'GET', '/users/me', undefined, accessToken), 'profile');
-        const renewed = await call(balancer, 'POST', '/auth/refresh', { refresh_token: refreshToken });
-        note(renewed, 'refresh');
-        // An unanswered refresh may have rotated the token: this walk ends rather than present it again.
-        if (renewed.status !== 200) {
-          break;
-        }
-        refreshTokens.push(renewed.body.refresh_token);
-        ({ access_token: accessToken, refresh_token: refreshToken } = renewed.body);
-      }
-    }
-  };
-  const stoppedIndex = 1;
-  const killedIndex = 2;
-  const faults = (async () => {
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    instances[stoppedIndex].kill('SIGTERM');
-    const stoppedExit = instances[stoppedIndex].exited;
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    instances[killedIndex].kill('SIGKILL');
-    const stoppedCode = await stoppedExit;
-    await instances[killedIndex].exited;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    [instances[stoppedIndex], instances[killedIndex]] = await Promise.all([
-      startService(env, { port: ports[stoppedIndex] }),
-      startService(env, { port: ports[killedIndex] }),
-    ]);
-    return { stopped: stoppedCode };
-  })();
-  await Promise.all(Array.from({ length: 16 }, (_, w) => walker(w)));
-  const exitCodes = await faults;
-  return {
-    figures: {
-      requests,
-      failuresByKind: byKind,
-      failuresByInstance: byInstance,
-      registered: userIds.length,
-      signIns: sessionIds.length,
-      refreshes: refreshTokens.length,
-    },
-    survivorFailures,
-    unaccounted,
-    exitCodes,
-    userIds,
-    sessionIds,
-    refreshTokens,
-  };
-}
-
-async function checkClusterMode() {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const primary = spawn(process.execPath, ['dist/cluster'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      WEB_CONCURRENCY: '2',
-      SHUTDOWN_DRAIN_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  primary.stdout.on('data', (chunk) => (output += chunk));
-  primary.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => primary.once('exit', resolve));
-  const listening = () => new Set([...output.matchAll(/\[Nest\] (\d+) .*Listening on/g)].map((m) => m[1]));
-  const waitFor = async (condition, what) => {
-    for (let i = 0; i < 300; i++) {
-      if (await condition()) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`start:cluster: ${what}\n${output.slice(-3000)}`);
-  };
-  try {
-    await waitFor(() => listening().size === 2, 'two workers listening');
-    const [victim] = listening();
-    process.kill(Number(victim), 'SIGKILL');
-    await waitFor(() => listening().size === 3, 'a third worker replacing the one killed');
-    check(
-      (await call(base, 'GET', '/health/ready')).status === 200,
-      'start:cluster: two workers; a killed worker is replaced',
-    );
-    primary.kill('SIGTERM');
-    const code = await Promise.race([
-      exited,
-      new Promise((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
-    ]);
-    check(code === 0, `start:cluster: SIGTERM stops the workers and the primary exits 0 (${code})`);
-  } finally {
-    primary.kill('SIGKILL');
-  }
 }
 
 async function missing(table, ids) {
