@@ -15,7 +15,9 @@ const { AppModule } = await import('../dist/app.module.js');
 const { configureApp, createAdapter } = await import('../dist/app.setup.js');
 const { validateEnv } = await import('../dist/config/env.schema.js');
 
-const app = await NestFactory.create(await AppModule.forRoot(), createAdapter(validateEnv(process.env)), {
+// No .env is read: a developer's settings must not change the recorded document.
+const config = validateEnv(process.env);
+const app = await NestFactory.create(await AppModule.forRoot(config), createAdapter(config.http), {
   logger: false,
 });
 configureApp(app);

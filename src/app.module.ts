@@ -7,6 +7,7 @@ import { CachedReflector } from './common/cached-reflector';
 import { RolesGuard } from './auth/guards/roles.guard';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
+import type { Config } from './config/env.schema';
 import { AuthCacheModule } from './auth-cache/auth-cache.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';
@@ -18,15 +19,12 @@ import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  /**
-   * Reads and validates the environment when called (main.ts, or each test app with its own variables), so that a
-   * bad value fails here, plainly, before Nest starts anything.
-   */
-  static async forRoot(): Promise<DynamicModule> {
+  /** The application on a configuration validated before Nest starts anything (main.ts, or each test app's). */
+  static async forRoot(config: Config): Promise<DynamicModule> {
     return {
       module: AppModule,
       imports: [
-        await loadConfigModule(),
+        await loadConfigModule(config),
         DatabaseModule,
         AuthCacheModule,
         SecretsModule,

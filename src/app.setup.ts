@@ -9,19 +9,19 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { SECURITY_HEADERS, sendSecurityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation';
 import { Lifecycle } from './health/lifecycle';
-import type { Env } from './config/env.schema';
+import type { Config } from './config/env.schema';
 
 /**
  * Fastify as the contract needs it: a malformed URL or an over-long path parameter (which Fastify's router refuses
  * before Nest sees the request) is a 400 in the contract's error shape.
  */
-export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): FastifyAdapter {
+export function createAdapter({ trustProxy }: Pick<Config['http'], 'trustProxy'>): FastifyAdapter {
   return new FastifyAdapter({
     // No Nest middleware here, so no middie, whose hook would run on every request for nothing. Nest middleware
     // (MiddlewareConsumer) does not work without it: use a Fastify hook, as configureApp does.
     skipMiddie: true,
     // The client address comes from the socket unless the named proxies forwarded it (X-Forwarded-For).
-    trustProxy: trustedProxies(TRUST_PROXY),
+    trustProxy: trustedProxies(trustProxy),
     // Raised before any hook runs, hence the security headers here too.
     frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {
       void reply
@@ -32,17 +32,17 @@ export function createAdapter({ TRUST_PROXY }: Pick<Env, 'TRUST_PROXY'>): Fastif
   });
 }
 
-/** TRUST_PROXY as Fastify takes it: a hop count (trust that many proxies in front) or proxy addresses. */
+/** The trusted proxies as Fastify takes them: a hop count as a function, as Fastify takes a bare number to trust nobody. */
 function trustedProxies(
-  setting: string | undefined,
-): string | false | ((address: string, hop: number) => boolean) {
-  if (!setting) {
+  trustProxy: Config['http']['trustProxy'],
+): string[] | false | ((address: string, hop: number) => boolean) {
+  if (!trustProxy) {
     return false;
   }
-  if (!/^\d+$/.test(setting.trim())) {
-    return setting;
+  if ('addresses' in trustProxy) {
+    return trustProxy.addresses;
   }
-  const hops = Number(setting);
+  const { hops } = trustProxy;
   return (_address, hop) => hop < hops;
 }
 
@@ -51,7 +51,7 @@ function trustedProxies(
  * filter and Swagger.
  */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
-  const config = app.get<ConfigService<Env, true>>(ConfigService);
+  const http = app.get<ConfigService<Config, true>>(ConfigService).get('http', { infer: true });
   const fastify = app.getHttpAdapter().getInstance();
   sendSecurityHeaders(fastify);
   const lifecycle = app.get(Lifecycle);
@@ -73,13 +73,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
     done();
   });
-  const corsOrigins = (config.get('CORS_ORIGINS', { infer: true }) ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean);
-  if (corsOrigins.length > 0) {
+  if (http.corsOrigins.length > 0) {
     app.enableCors({
-      origin: corsOrigins,
+      origin: http.corsOrigins,
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type'],
       exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
@@ -87,29 +83,21 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     });
   }
 
-  const bodyLimit = config.get('BODY_LIMIT', { infer: true });
-  // Per route, because the adapter's own limit is fixed before the configuration is read.
+  // Every route's limit, unless the route sets its own.
   fastify.addHook('onRoute', (route) => {
-    route.bodyLimit ??= bodyLimit;
+    route.bodyLimit ??= http.bodyLimitBytes;
   });
 
   useBodyParsers(app);
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
 
-  if (swaggerEnabled(config)) {
+  if (http.isSwaggerEnabled) {
     // No persistAuthorization: it kept the signed-in user's password and tokens in localStorage, for any script
     // of the origin to read, long after the tab was closed.
     SwaggerModule.setup('api', app, openApiDocument(app), { jsonDocumentUrl: 'api-json' });
   }
   return app;
-}
-
-/** SWAGGER_ENABLED, or when unset: outside production only, as the document maps every route for an attacker. */
-function swaggerEnabled(config: ConfigService<Env, true>): boolean {
-  return (
-    config.get('SWAGGER_ENABLED', { infer: true }) ?? config.get('NODE_ENV', { infer: true }) !== 'production'
-  );
 }
 
 /** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */

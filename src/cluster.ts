@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { loadConfig } from './config/load-config';
 
 const RESTART_DELAY_MS = 1000;
 
@@ -10,17 +9,22 @@ const RESTART_DELAY_MS = 1000;
  * dies is replaced; SIGTERM or SIGINT is passed to every worker, which stops as `npm run start:prod` does.
  */
 function primary(): void {
-  if (existsSync('.env')) {
-    process.loadEnvFile('.env');
+  let config;
+  try {
+    // Once here, so that a bad environment stops the start instead of every worker, over and over.
+    config = loadConfig();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
   }
-  if (!process.env.DATABASE_URL) {
+  if (!config.database.url) {
     console.error('start:cluster needs DATABASE_URL: the embedded database (PGlite) belongs to one process');
     process.exit(1);
   }
-  if (!process.env.REDIS_URL) {
+  if (!config.rateLimits.redisUrl) {
     console.warn('REDIS_URL is not set: each worker counts rate limits on its own');
   }
-  const workers = Number(process.env.WEB_CONCURRENCY) || availableParallelism();
+  const { workers } = config.cluster;
   let stopping = false;
 
   cluster.on('exit', (worker, code, signal) => {

@@ -1,27 +1,24 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
-import { type Env, validateEnv } from './config/env.schema';
+import { loadConfig } from './config/load-config';
+import type { Config } from './config/env.schema';
 import { Lifecycle } from './health/lifecycle';
 
 async function bootstrap(): Promise<void> {
-  const appModule = await AppModule.forRoot();
-  // The adapter is made before Nest's ConfigService exists; forRoot has put .env's values in process.env by now.
+  const config = loadConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
-    appModule,
-    createAdapter(validateEnv(process.env)),
+    await AppModule.forRoot(config),
+    createAdapter(config.http),
     {
       abortOnError: false,
     },
   );
   configureApp(app);
-  const config = app.get<ConfigService<Env, true>>(ConfigService);
-  stopGracefully(app, config);
-  const host = config.get('HOST', { infer: true });
-  await app.listen(config.get('PORT', { infer: true }), host);
+  stopGracefully(app, config.http);
+  await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   new Logger('Bootstrap').log(`Listening on ${url} (Swagger UI: ${url}/api)`);
 }
@@ -31,7 +28,10 @@ async function bootstrap(): Promise<void> {
  * SHUTDOWN_DRAIN_SECONDS, then the server stops accepting, finishes the requests in flight, and the database and
  * Redis connections close; exit 0, or 1 if that takes longer than SHUTDOWN_TIMEOUT_SECONDS. SIGINT skips the drain.
  */
-function stopGracefully(app: NestFastifyApplication, config: ConfigService<Env, true>): void {
+function stopGracefully(
+  app: NestFastifyApplication,
+  { shutdownDrainSeconds, shutdownTimeoutSeconds }: Config['http'],
+): void {
   const logger = new Logger('Shutdown');
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -41,12 +41,11 @@ function stopGracefully(app: NestFastifyApplication, config: ConfigService<Env, 
     }
     stopping = true;
     app.get(Lifecycle).beginShutdown();
-    const timeoutSeconds = config.get('SHUTDOWN_TIMEOUT_SECONDS', { infer: true });
     setTimeout(() => {
-      logger.error(`Still not stopped after ${timeoutSeconds} s: exiting`);
+      logger.error(`Still not stopped after ${shutdownTimeoutSeconds} s: exiting`);
       process.exit(1);
-    }, timeoutSeconds * 1000).unref();
-    const drainSeconds = signal === 'SIGTERM' ? config.get('SHUTDOWN_DRAIN_SECONDS', { infer: true }) : 0;
+    }, shutdownTimeoutSeconds * 1000).unref();
+    const drainSeconds = signal === 'SIGTERM' ? shutdownDrainSeconds : 0;
     logger.log(`${signal}: not ready any more; draining for ${drainSeconds} s`);
     await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
     await app.close();

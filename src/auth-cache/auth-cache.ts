@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { DATABASE_EVENTS, type DatabaseEvents } from '../database/database';
 import type { AuthUser, User } from '../users/user';
 
@@ -31,9 +31,9 @@ export class AuthCache implements OnModuleInit {
 
   constructor(
     @Inject(DATABASE_EVENTS) private readonly events: DatabaseEvents,
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
   ) {
-    const ttlSeconds = config.get('AUTH_CACHE_TTL_SECONDS', { infer: true });
+    const { ttlSeconds } = config.get('authCache', { infer: true });
     this.isEnabled = ttlSeconds > 0;
     const options = { max: MAX_ENTRIES, ttl: Math.max(ttlSeconds, 1) * 1000 };
     this.users = new LRUCache(options);

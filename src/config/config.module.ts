@@ -1,13 +1,12 @@
 import { ConfigModule } from '@nestjs/config';
-import { validateEnv } from './env.schema';
+import type { Config } from './env.schema';
 
-/** Reads .env (if any) and the environment once, validated; call when the app module is built. */
-export const loadConfigModule = () =>
+/** ConfigService over a configuration already validated (loadConfig, validateEnv): it reads no file or variable. */
+export const loadConfigModule = (config: Config) =>
   ConfigModule.forRoot({
     isGlobal: true,
-    cache: true,
+    ignoreEnvFile: true,
+    validatePredefined: false,
     skipProcessEnv: true,
-    validate: validateEnv,
-    // Tests set their variables themselves; a developer's .env must not point them at a real database.
-    ignoreEnvFile: process.env.NODE_ENV === 'test',
+    load: [() => config],
   });

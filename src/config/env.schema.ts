@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
 import { parseDurationSeconds } from './duration';
@@ -138,91 +139,93 @@ const integer = (fallback: number, min: number, max: number) =>
     .default(fallback);
 
 /** Every environment variable the service reads, with its default; .env.example mirrors it. */
-export const envSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: integer(3000, 0, 65535),
-    BODY_LIMIT: integer(100 * 1024, 1024, 100 * 1024 * 1024),
-    SHUTDOWN_DRAIN_SECONDS: integer(5, 0, 300),
-    SHUTDOWN_TIMEOUT_SECONDS: integer(25, 1, 600),
-    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }).default(false),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-      .optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    JWT_ALGORITHM: z
-      .enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' })
-      .default('HS256'),
-    JWT_SECRET: z.string().optional(),
-    JWT_PRIVATE_KEY_FILE: z.string().optional(),
-    JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().optional(),
-    INTROSPECTION_CLIENTS: z
-      .string()
-      .regex(/^\s*[^:,\s]+:[^,\s]+(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/, 'must be id:secret pairs, comma-separated')
-      .optional(),
-    // Defaults to DEVELOPMENT_ISSUER outside production (see the transform below).
-    JWT_ISSUER: z.string().min(1).optional(),
-    JWT_AUDIENCE: z.string().min(1).default('nest-auth-service'),
-    JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
-    ACCESS_TOKEN_TTL: duration('15m'),
-    REFRESH_TOKEN_TTL: duration('7d'),
-    SESSION_MAX_LIFETIME: duration('30d'),
-    REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
-    AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
-    AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
-    PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
-    BCRYPT_COST: integer(12, 4, 31),
-    PASSWORD_HASH_CONCURRENCY: integer(0, 0, 256),
-    PASSWORD_MIN_SCORE: integer(3, 0, 4),
-    PWNED_PASSWORDS_URL: z
-      .url({ error: 'must be a URL such as https://api.pwnedpasswords.com/range/' })
-      .optional(),
-    PWNED_PASSWORDS_TIMEOUT_MS: integer(1500, 100, 30_000),
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-      .optional(),
-    TRUST_PROXY: z
-      .string()
-      .refine(isTrustedProxySetting, {
-        message:
-          'must be a hop count from 1 to 9, or proxy addresses or CIDRs (comma-separated); trusting every address would let clients choose theirs',
-      })
-      .optional(),
-    RATE_LIMIT_PER_MINUTE: integer(600, 1, 1_000_000),
-    AUTH_RATE_LIMIT_PER_MINUTE: integer(20, 1, 1_000_000),
-    SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: integer(30, 1, 1_000_000),
-    LOCKOUT_THRESHOLD: integer(5, 1, 1000),
-    LOCKOUT_BASE_SECONDS: integer(60, 1, 86_400),
-    LOCKOUT_MAX_SECONDS: integer(900, 1, 86_400 * 7),
-    CORS_ORIGINS: z
-      .string()
-      .refine(isOriginList, {
-        message:
-          'must be origins such as https://app.example.com (comma-separated), each named in full: * would let every site call the API',
-      })
-      .optional(),
-    ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
-    // Unset: served outside production only (see swaggerEnabled).
-    SWAGGER_ENABLED: z.stringbool({ error: 'must be true or false' }).optional(),
-    ADMIN_USERNAME: z
-      .string()
-      .regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -')
-      .default('admin'),
-    ADMIN_EMAIL: z.email().default('admin@example.com'),
-    ADMIN_PASSWORD: z
-      .string()
-      .optional()
-      .superRefine((password, ctx) => {
-        const problem = password === undefined ? undefined : passwordProblem(password);
-        if (problem) {
-          ctx.addIssue({ code: 'custom', message: problem });
-        }
-      }),
-  })
+const variables = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: integer(3000, 0, 65535),
+  BODY_LIMIT: integer(100 * 1024, 1024, 100 * 1024 * 1024),
+  SHUTDOWN_DRAIN_SECONDS: integer(5, 0, 300),
+  SHUTDOWN_TIMEOUT_SECONDS: integer(25, 1, 600),
+  // start:cluster's workers; 0: one per core.
+  WEB_CONCURRENCY: integer(0, 0, 256),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }).default(false),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_ALGORITHM: z
+    .enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' })
+    .default('HS256'),
+  JWT_SECRET: z.string().optional(),
+  JWT_PRIVATE_KEY_FILE: z.string().optional(),
+  JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().optional(),
+  INTROSPECTION_CLIENTS: z
+    .string()
+    .regex(/^\s*[^:,\s]+:[^,\s]+(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/, 'must be id:secret pairs, comma-separated')
+    .optional(),
+  // Defaults to DEVELOPMENT_ISSUER outside production (see the transform below).
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).default('nest-auth-service'),
+  JWT_CLIENT_ID: z.string().min(1).default('nest-auth-service-client'),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('7d'),
+  SESSION_MAX_LIFETIME: duration('30d'),
+  REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+  AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
+  AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
+  PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
+  BCRYPT_COST: integer(12, 4, 31),
+  PASSWORD_HASH_CONCURRENCY: integer(0, 0, 256),
+  PASSWORD_MIN_SCORE: integer(3, 0, 4),
+  PWNED_PASSWORDS_URL: z
+    .url({ error: 'must be a URL such as https://api.pwnedpasswords.com/range/' })
+    .optional(),
+  PWNED_PASSWORDS_TIMEOUT_MS: integer(1500, 100, 30_000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .refine(isTrustedProxySetting, {
+      message:
+        'must be a hop count from 1 to 9, or proxy addresses or CIDRs (comma-separated); trusting every address would let clients choose theirs',
+    })
+    .optional(),
+  RATE_LIMIT_PER_MINUTE: integer(600, 1, 1_000_000),
+  AUTH_RATE_LIMIT_PER_MINUTE: integer(20, 1, 1_000_000),
+  SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: integer(30, 1, 1_000_000),
+  LOCKOUT_THRESHOLD: integer(5, 1, 1000),
+  LOCKOUT_BASE_SECONDS: integer(60, 1, 86_400),
+  LOCKOUT_MAX_SECONDS: integer(900, 1, 86_400 * 7),
+  CORS_ORIGINS: z
+    .string()
+    .refine(isOriginList, {
+      message:
+        'must be origins such as https://app.example.com (comma-separated), each named in full: * would let every site call the API',
+    })
+    .optional(),
+  ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
+  // Unset: served outside production only (see toConfig).
+  SWAGGER_ENABLED: z.stringbool({ error: 'must be true or false' }).optional(),
+  ADMIN_USERNAME: z.string().regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -').default('admin'),
+  ADMIN_EMAIL: z.email().default('admin@example.com'),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .superRefine((password, ctx) => {
+      const problem = password === undefined ? undefined : passwordProblem(password);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+      }
+    }),
+});
+
+type Variables = z.output<typeof variables>;
+
+export const envSchema = variables
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') {
       return;
@@ -281,11 +284,159 @@ export const envSchema = z
       });
     }
   })
-  .transform((env) => ({ ...env, JWT_ISSUER: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER }));
+  .transform((env) => ({
+    // Transitional: removed once every reader uses the sections
+    ...env,
+    JWT_ISSUER: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER,
+    ...toConfig(env),
+  }));
 
+/** The service's configuration: each variable read once into the section that uses it, units in the names. */
+export interface Config {
+  isProduction: boolean;
+  /** Embedded database and generated keys; ':memory:' keeps nothing. */
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Browser origins allowed to call the API; none: no CORS. */
+    corsOrigins: string[];
+    /** Whose X-Forwarded-For is believed: as many proxies in front, or these addresses and CIDRs; unset: nobody's. */
+    trustProxy?: { hops: number } | { addresses: string[] };
+    isSwaggerEnabled: boolean;
+    shutdownDrainSeconds: number;
+    shutdownTimeoutSeconds: number;
+  };
+  cluster: { workers: number };
+  database: {
+    /** PostgreSQL; unset: embedded PGlite in dataDir. */
+    url?: string;
+    noticeHeartbeatMs: number;
+  };
+  jwt: {
+    algorithm: JwtAlgorithm;
+    secret?: string;
+    privateKeyFile?: string;
+    previousPublicKeyFile?: string;
+    issuer: string;
+    audience: string;
+    clientId: string;
+    accessTokenTtlSeconds: number;
+  };
+  sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
+  /** 0: every request reads the database. */
+  authCache: { ttlSeconds: number };
+  passwords: {
+    algorithm: PasswordHashAlgorithm;
+    bcryptCost: number;
+    hashConcurrency: number;
+    minScore: number;
+    pwnedPasswordsUrl?: string;
+    pwnedPasswordsTimeoutMs: number;
+  };
+  rateLimits: {
+    /** Counters shared by every instance; unset: in memory. */
+    redisUrl?: string;
+    requestsPerAddressPerMinute: number;
+    authRequestsPerAddressPerMinute: number;
+    passwordChecksPerAccountPerHour: number;
+    /** How long a spent account budget refuses. */
+    accountBlockSeconds: number;
+  };
+  lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  registration: { isOpen: boolean };
+  bootstrapAdmin: { username: string; email: string; password?: string };
+  metrics: { token?: string };
+  introspection: { clients: { id: string; secret: string }[] };
+}
+
+export type JwtAlgorithm = Variables['JWT_ALGORITHM'];
+export type PasswordHashAlgorithm = Variables['PASSWORD_HASH'];
+
+function toConfig(env: Variables): Config {
+  const isProduction = env.NODE_ENV === 'production';
+  return {
+    isProduction,
+    dataDir: env.DATA_DIR,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      bodyLimitBytes: env.BODY_LIMIT,
+      corsOrigins: commaSeparated(env.CORS_ORIGINS),
+      trustProxy: trustedProxies(env.TRUST_PROXY),
+      // The document maps every route for an attacker.
+      isSwaggerEnabled: env.SWAGGER_ENABLED ?? !isProduction,
+      shutdownDrainSeconds: env.SHUTDOWN_DRAIN_SECONDS,
+      shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    },
+    cluster: { workers: env.WEB_CONCURRENCY || availableParallelism() },
+    database: { url: env.DATABASE_URL, noticeHeartbeatMs: env.AUTH_NOTICE_HEARTBEAT_MS },
+    jwt: {
+      algorithm: env.JWT_ALGORITHM,
+      secret: env.JWT_SECRET,
+      privateKeyFile: env.JWT_PRIVATE_KEY_FILE,
+      previousPublicKeyFile: env.JWT_PREVIOUS_PUBLIC_KEY_FILE,
+      issuer: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      clientId: env.JWT_CLIENT_ID,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
+    },
+    sessions: {
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
+      maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
+      reuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+    },
+    authCache: { ttlSeconds: env.AUTH_CACHE_TTL_SECONDS },
+    passwords: {
+      algorithm: env.PASSWORD_HASH,
+      bcryptCost: env.BCRYPT_COST,
+      hashConcurrency: env.PASSWORD_HASH_CONCURRENCY || availableParallelism(),
+      minScore: env.PASSWORD_MIN_SCORE,
+      pwnedPasswordsUrl: env.PWNED_PASSWORDS_URL,
+      pwnedPasswordsTimeoutMs: env.PWNED_PASSWORDS_TIMEOUT_MS,
+    },
+    rateLimits: {
+      redisUrl: env.REDIS_URL,
+      requestsPerAddressPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      authRequestsPerAddressPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      passwordChecksPerAccountPerHour: env.SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR,
+      // Every check counts, the owner's too, so a spent budget blocks no longer than a lockout would, nor past
+      // the hour it counts.
+      accountBlockSeconds: Math.min(3600, env.LOCKOUT_MAX_SECONDS),
+    },
+    lockout: {
+      threshold: env.LOCKOUT_THRESHOLD,
+      baseSeconds: env.LOCKOUT_BASE_SECONDS,
+      maxSeconds: env.LOCKOUT_MAX_SECONDS,
+    },
+    registration: { isOpen: env.ALLOW_REGISTRATION },
+    bootstrapAdmin: { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
+    metrics: { token: env.METRICS_TOKEN },
+    introspection: {
+      clients: introspectionClients(env.INTROSPECTION_CLIENTS).map(([id, secret]) => ({ id, secret })),
+    },
+  };
+}
+
+const commaSeparated = (setting: string | undefined): string[] =>
+  (setting ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/** TRUST_PROXY, which isTrustedProxySetting has accepted: a hop count, or addresses and CIDRs. */
+function trustedProxies(setting: string | undefined): Config['http']['trustProxy'] {
+  if (!setting) {
+    return undefined;
+  }
+  return /^\d+$/.test(setting.trim()) ? { hops: Number(setting) } : { addresses: commaSeparated(setting) };
+}
+
+/** The validated environment: the sections, and for now the variables beside them. */
 export type Env = z.output<typeof envSchema>;
 
-/** Validates the environment for ConfigModule; a bad value stops the start, naming the variable. */
+/** Validates the environment and reads it into its sections; a bad value stops the start, naming the variable. */
 export function validateEnv(raw: Record<string, unknown>): Env {
   // An empty variable (FOO= in .env) means "use the default", as in most twelve-factor apps.
   const present = Object.fromEntries(

@@ -11,7 +11,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { Client, Pool } from 'pg';
 import { ensurePrivateDataDir, narrowDataDirModes } from '../config/data-dir';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { databaseUnavailableError, OutageLog } from '../common/database-unavailable';
 import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
 import * as schema from './schema';
@@ -178,9 +178,9 @@ async function migrateOnce(pool: Pool, logger: Logger): Promise<void> {
   }
 }
 
-async function connect(config: ConfigService<Env, true>): Promise<Connection> {
+async function connect(config: ConfigService<Config, true>): Promise<Connection> {
   const logger = new Logger('Database');
-  const url = config.get('DATABASE_URL', { infer: true });
+  const { url, noticeHeartbeatMs } = config.get('database', { infer: true });
   if (url) {
     // A connection the server does not accept in time fails its request (a 503) instead of holding it; a dead idle
     // connection is dropped from the pool (its 'error'), and the next request connects anew.
@@ -203,7 +203,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
     const db = drizzlePg(pool, { schema });
     await migrateOnce(pool, logger);
     logger.log('Using PostgreSQL from DATABASE_URL');
-    const events = pgEvents(url, logger, config.get('AUTH_NOTICE_HEARTBEAT_MS', { infer: true }));
+    const events = pgEvents(url, logger, noticeHeartbeatMs);
     return {
       db,
       events,
@@ -215,7 +215,7 @@ async function connect(config: ConfigService<Env, true>): Promise<Connection> {
       },
     };
   }
-  const dataDir = config.get('DATA_DIR', { infer: true });
+  const dataDir = config.get('dataDir', { infer: true });
   let client: PGlite;
   if (dataDir === ':memory:') {
     client = new PGlite({ extensions: { pg_trgm } });

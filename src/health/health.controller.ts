@@ -15,7 +15,7 @@ import {
 } from '@nestjs/terminus';
 import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { DATABASE, type Database, pingDatabase } from '../database/database';
 import type { ResettableStorage } from '../rate-limit/resettable-storage';
 import { RATE_LIMIT_STORAGE } from '../rate-limit/sign-in-limits';
@@ -47,9 +47,9 @@ export class HealthController {
     private readonly secrets: Secrets,
     @Inject(DATABASE) private readonly db: Database,
     @Inject(RATE_LIMIT_STORAGE) private readonly rateLimits: ResettableStorage,
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
   ) {
-    this.checksRedis = Boolean(config.get('REDIS_URL', { infer: true }));
+    this.checksRedis = Boolean(config.get('rateLimits', { infer: true }).redisUrl);
   }
 
   /** GET /health stays for existing probes: it is readiness too. */

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { registry } from './metrics';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -16,8 +16,8 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 export class MetricsController {
   private readonly expected?: Buffer;
 
-  constructor(config: ConfigService<Env, true>) {
-    const token = config.get('METRICS_TOKEN', { infer: true });
+  constructor(config: ConfigService<Config, true>) {
+    const { token } = config.get('metrics', { infer: true });
     this.expected = token ? digest(`Bearer ${token}`) : undefined;
   }
 

@@ -1,6 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import * as bcrypt from 'bcrypt';
-import { validateEnv, type Env } from '../config/env.schema';
+import { validateEnv, type Config } from '../config/env.schema';
 import { PasswordHasher } from './password-hasher';
 
 // The real bcrypt, with its compare counted: each verify must cost one comparison, whatever it is given.
@@ -12,7 +12,7 @@ jest.mock('bcrypt', () => {
 const PASSWORD = 'correct horse battery staple';
 
 async function buildHasher(bcryptCost = 4): Promise<PasswordHasher> {
-  const config = new ConfigService<Env, true>(
+  const config = new ConfigService<Config, true>(
     validateEnv({ NODE_ENV: 'test', BCRYPT_COST: String(bcryptCost) }),
   );
   // Only the validated values count, never the string test/support/env.ts put in process.env.

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import * as argon2 from 'argon2';
 import * as bcrypt from 'bcrypt';
 import { PASSWORD_MAX_BYTES } from '../common/credentials-rules';
-import type { Env } from '../config/env.schema';
+import type { Config, PasswordHashAlgorithm } from '../config/env.schema';
 import { ConcurrencyLimit } from './concurrency-limit';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */
@@ -25,17 +24,16 @@ const isArgon2 = (hash: string) => hash.startsWith('$argon2');
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
-  private readonly algorithm: Env['PASSWORD_HASH'];
+  private readonly algorithm: PasswordHashAlgorithm;
   private readonly bcryptCost: number;
   private readonly limit: ConcurrencyLimit;
   private dummyHash = '';
 
-  constructor(config: ConfigService<Env, true>) {
-    this.algorithm = config.get('PASSWORD_HASH', { infer: true });
-    this.bcryptCost = config.get('BCRYPT_COST', { infer: true });
-    this.limit = new ConcurrencyLimit(
-      config.get('PASSWORD_HASH_CONCURRENCY', { infer: true }) || availableParallelism(),
-    );
+  constructor(config: ConfigService<Config, true>) {
+    const { algorithm, bcryptCost, hashConcurrency } = config.get('passwords', { infer: true });
+    this.algorithm = algorithm;
+    this.bcryptCost = bcryptCost;
+    this.limit = new ConcurrencyLimit(hashConcurrency);
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { PwnedPasswords } from './pwned-passwords';
 
 /**
@@ -27,10 +27,10 @@ export class PasswordPolicy {
   private estimator?: Promise<ZxcvbnFactory>;
 
   constructor(
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
     private readonly pwned: PwnedPasswords,
   ) {
-    this.minScore = config.get('PASSWORD_MIN_SCORE', { infer: true });
+    this.minScore = config.get('passwords', { infer: true }).minScore;
   }
 
   /** Why `password` is refused for this account, in words a person can act on; undefined when it is fine. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 
 /**
  * A Have I Been Pwned compatible range API (PWNED_PASSWORDS_URL), asked with k-anonymity: only the first five hex
@@ -14,9 +14,10 @@ export class PwnedPasswords {
   private readonly baseUrl: string | undefined;
   private readonly timeoutMs: number;
 
-  constructor(config: ConfigService<Env, true>) {
-    this.baseUrl = config.get('PWNED_PASSWORDS_URL', { infer: true });
-    this.timeoutMs = config.get('PWNED_PASSWORDS_TIMEOUT_MS', { infer: true });
+  constructor(config: ConfigService<Config, true>) {
+    const { pwnedPasswordsUrl, pwnedPasswordsTimeoutMs } = config.get('passwords', { infer: true });
+    this.baseUrl = pwnedPasswordsUrl;
+    this.timeoutMs = pwnedPasswordsTimeoutMs;
   }
 
   async isBreached(password: string): Promise<boolean> {

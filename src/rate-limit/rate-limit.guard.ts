@@ -12,7 +12,7 @@ import {
 } from '@nestjs/throttler';
 import { CachedReflector } from '../common/cached-reflector';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { rateLimitRefusals } from '../metrics/metrics';
 import { FailOpen } from './fail-open';
 import { isAuthLimited } from './rate-limit.decorators';
@@ -39,10 +39,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: CachedReflector,
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
   ) {
     super(options, storage, reflector);
-    const limit = config.get('RATE_LIMIT_PER_MINUTE', { infer: true });
+    const limit = config.get('rateLimits', { infer: true }).requestsPerAddressPerMinute;
     const ttl = minutes(1);
     this.addressLimit = {
       throttler: { name: ADDRESS_LIMIT, limit, ttl },

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { isSignInLimited } from './rate-limit.decorators';
 import {
   ResettableMemoryStorage,
@@ -16,8 +16,8 @@ import { RATE_LIMIT_STORAGE, SignInLimits } from './sign-in-limits';
       // Its own shutdown hooks disconnect Redis or clear the in-memory timers.
       provide: RATE_LIMIT_STORAGE,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>): ResettableStorage => {
-        const redisUrl = config.get('REDIS_URL', { infer: true });
+      useFactory: (config: ConfigService<Config, true>): ResettableStorage => {
+        const { redisUrl } = config.get('rateLimits', { infer: true });
         // Fail fast when Redis is away (RateLimitGuard then lets requests through) rather than queue them.
         return redisUrl
           ? new ResettableRedisStorage(redisUrl, {
@@ -44,14 +44,14 @@ export class RateLimitStorageModule {}
 export const RateLimitModule = ThrottlerModule.forRootAsync({
   imports: [RateLimitStorageModule],
   inject: [ConfigService, RATE_LIMIT_STORAGE],
-  useFactory: (config: ConfigService<Env, true>, storage: ThrottlerStorage) => ({
+  useFactory: (config: ConfigService<Config, true>, storage: ThrottlerStorage) => ({
     storage,
     setHeaders: false,
     throttlers: [
       {
         name: 'auth',
         ttl: minutes(1),
-        limit: config.get('AUTH_RATE_LIMIT_PER_MINUTE', { infer: true }),
+        limit: config.get('rateLimits', { infer: true }).authRequestsPerAddressPerMinute,
         // /auth/login, /auth/token and the password change are one budget: doors to the same password check.
         generateKey: (context, address, name) =>
           `${name}:${isSignInLimited(context) ? 'sign-in' : context.getHandler().name}:${address}`,

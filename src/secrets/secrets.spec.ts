@@ -55,14 +55,14 @@ describe('loadSecrets', () => {
 
   it('uses JWT_SECRET when it is set, and writes nothing', async () => {
     const secret = 'a-production-secret-of-at-least-32-bytes';
-    const secrets = await loadSecrets({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret, DATA_DIR: dir });
+    const secrets = await loadSecrets({ algorithm: 'HS256', secret, dataDir: dir });
     expect(material(secrets)).toEqual(material(Secrets.fromSecret(Buffer.from(secret, 'utf8'))));
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('holds a new random secret in memory each time when DATA_DIR is :memory:', async () => {
-    const first = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: ':memory:' });
-    const second = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: ':memory:' });
+    const first = await loadSecrets({ algorithm: 'HS256', dataDir: ':memory:' });
+    const second = await loadSecrets({ algorithm: 'HS256', dataDir: ':memory:' });
     expect(second.kid).not.toBe(first.kid);
     expect(second.signingKey.equals(first.signingKey)).toBe(false);
     expect(first.signingKey.symmetricKeySize).toBe(48);
@@ -70,7 +70,7 @@ describe('loadSecrets', () => {
 
   it('generates a secret into DATA_DIR, readable by its owner only, on first start', async () => {
     const dataDir = join(dir, 'data');
-    const secrets = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dataDir });
+    const secrets = await loadSecrets({ algorithm: 'HS256', dataDir });
 
     const path = join(dataDir, 'jwt-secret');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -81,15 +81,15 @@ describe('loadSecrets', () => {
 
   it('gives the same keys to two loads racing on a fresh DATA_DIR', async () => {
     const [first, second] = await Promise.all([
-      loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir }),
-      loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir }),
+      loadSecrets({ algorithm: 'HS256', dataDir: dir }),
+      loadSecrets({ algorithm: 'HS256', dataDir: dir }),
     ]);
     expect(material(second)).toEqual(material(first));
   });
 
   it('gives the same keys to many loads racing on a fresh DATA_DIR, and leaves only the secret', async () => {
     const loads = await Promise.all(
-      Array.from({ length: 20 }, () => loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir })),
+      Array.from({ length: 20 }, () => loadSecrets({ algorithm: 'HS256', dataDir: dir })),
     );
     const stored = Buffer.from((await readFile(join(dir, 'jwt-secret'), 'utf8')).trim(), 'base64');
     for (const secrets of loads) {
@@ -105,7 +105,7 @@ describe('loadSecrets', () => {
     'refuses a stored secret that is %s (a start cut off while writing it), naming the file',
     async (_case, text) => {
       await writeFile(join(dir, 'jwt-secret'), text);
-      await expect(loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir })).rejects.toThrow(
+      await expect(loadSecrets({ algorithm: 'HS256', dataDir: dir })).rejects.toThrow(
         `${join(dir, 'jwt-secret')} does not hold a generated secret: delete it to generate a new one, or set JWT_SECRET`,
       );
     },
@@ -116,14 +116,14 @@ describe('loadSecrets', () => {
       .privateKey.export({ format: 'pem', type: 'pkcs8' })
       .toString();
     await writeFile(join(dir, 'jwt-es256-private.pem'), pem.slice(0, 60));
-    await expect(loadSecrets({ JWT_ALGORITHM: 'ES256', DATA_DIR: dir })).rejects.toThrow(
+    await expect(loadSecrets({ algorithm: 'ES256', dataDir: dir })).rejects.toThrow(
       `${join(dir, 'jwt-es256-private.pem')} does not hold a generated key: delete it to generate a new one, or set JWT_PRIVATE_KEY_FILE`,
     );
   });
 
   it('gives the same keys on the next start, so tokens survive a restart', async () => {
-    const first = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir });
-    const second = await loadSecrets({ JWT_ALGORITHM: 'HS256', DATA_DIR: dir });
+    const first = await loadSecrets({ algorithm: 'HS256', dataDir: dir });
+    const second = await loadSecrets({ algorithm: 'HS256', dataDir: dir });
     expect(material(second)).toEqual(material(first));
     expect(await readdir(dir)).toEqual(['jwt-secret']);
   });
@@ -158,9 +158,9 @@ describe('loadSecrets with a key file', () => {
   it('names the variable when the file cannot be read', async () => {
     await expect(
       loadSecrets({
-        JWT_ALGORITHM: 'ES256',
-        JWT_PRIVATE_KEY_FILE: '/nonexistent/key.pem',
-        DATA_DIR: ':memory:',
+        algorithm: 'ES256',
+        privateKeyFile: '/nonexistent/key.pem',
+        dataDir: ':memory:',
       }),
     ).rejects.toThrow(/JWT_PRIVATE_KEY_FILE: cannot read \/nonexistent\/key\.pem \(ENOENT\)/);
   });

@@ -13,9 +13,7 @@ import { dirname, join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ensurePrivateDataDir } from '../config/data-dir';
-import type { Env } from '../config/env.schema';
-
-export type JwtAlgorithm = Env['JWT_ALGORITHM'];
+import type { Config, JwtAlgorithm } from '../config/env.schema';
 
 /** A key that verifies access tokens, named by the `kid` of their header. */
 export interface VerificationKey {
@@ -89,10 +87,8 @@ const GENERATED_SECRET_BYTES = 48;
 const derive = (material: Buffer, purpose: string) =>
   Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), purpose, 32));
 
-type KeyEnv = Pick<
-  Env,
-  'JWT_ALGORITHM' | 'JWT_SECRET' | 'JWT_PRIVATE_KEY_FILE' | 'JWT_PREVIOUS_PUBLIC_KEY_FILE' | 'DATA_DIR'
->;
+type KeySettings = Pick<Config['jwt'], 'algorithm' | 'secret' | 'privateKeyFile' | 'previousPublicKeyFile'> &
+  Pick<Config, 'dataDir'>;
 
 /**
  * HS256: JWT_SECRET, or outside production one generated on first start and kept in DATA_DIR (in memory for
@@ -100,22 +96,22 @@ type KeyEnv = Pick<
  * generated into DATA_DIR; JWT_PREVIOUS_PUBLIC_KEY_FILE keeps a rotated-out key verifying. A key that cannot be
  * read or does not fit the algorithm stops the start, naming the variable.
  */
-export async function loadSecrets(env: KeyEnv): Promise<Secrets> {
-  if (env.JWT_ALGORITHM === 'HS256') {
-    return loadSecret(env);
+export async function loadSecrets(settings: KeySettings): Promise<Secrets> {
+  const { algorithm, privateKeyFile, previousPublicKeyFile } = settings;
+  if (algorithm === 'HS256') {
+    return loadSecret(settings);
   }
-  const algorithm = env.JWT_ALGORITHM;
-  const privateKey = env.JWT_PRIVATE_KEY_FILE
+  const privateKey = privateKeyFile
     ? checkKey(
         algorithm,
-        await readKey(env.JWT_PRIVATE_KEY_FILE, 'JWT_PRIVATE_KEY_FILE', createPrivateKey),
+        await readKey(privateKeyFile, 'JWT_PRIVATE_KEY_FILE', createPrivateKey),
         'JWT_PRIVATE_KEY_FILE',
       )
-    : await generatedKeyPair(algorithm, env.DATA_DIR);
-  const previous = env.JWT_PREVIOUS_PUBLIC_KEY_FILE
+    : await generatedKeyPair(algorithm, settings.dataDir);
+  const previous = previousPublicKeyFile
     ? checkKey(
         algorithm,
-        await readKey(env.JWT_PREVIOUS_PUBLIC_KEY_FILE, 'JWT_PREVIOUS_PUBLIC_KEY_FILE', createPublicKey),
+        await readKey(previousPublicKeyFile, 'JWT_PREVIOUS_PUBLIC_KEY_FILE', createPublicKey),
         'JWT_PREVIOUS_PUBLIC_KEY_FILE',
       )
     : undefined;
@@ -197,16 +193,16 @@ async function generatedKeyPair(
   }
 }
 
-async function loadSecret(env: KeyEnv): Promise<Secrets> {
-  if (env.JWT_SECRET) {
-    return Secrets.fromSecret(Buffer.from(env.JWT_SECRET, 'utf8'));
+async function loadSecret({ secret: configured, dataDir }: KeySettings): Promise<Secrets> {
+  if (configured) {
+    return Secrets.fromSecret(Buffer.from(configured, 'utf8'));
   }
   const logger = new Logger('Secrets');
-  if (env.DATA_DIR === ':memory:') {
+  if (dataDir === ':memory:') {
     logger.warn('JWT_SECRET is not set: using a random secret held in memory; tokens end with this process');
     return Secrets.fromSecret(randomBytes(GENERATED_SECRET_BYTES));
   }
-  const path = join(await ensurePrivateDataDir(env.DATA_DIR), 'jwt-secret');
+  const path = join(await ensurePrivateDataDir(dataDir), 'jwt-secret');
   const secret = await keepOnce(path, () => randomBytes(GENERATED_SECRET_BYTES).toString('base64'));
   if (secret.created) {
     logger.warn(`JWT_SECRET is not set: generated one and kept it in ${path}. Set JWT_SECRET in production.`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigService } from '@nestjs/config';
 import request from 'supertest';
+import type { Config } from '../../src/config/env.schema';
 import { ADMIN } from './test-app';
 
 export interface TestUser {
@@ -53,7 +54,11 @@ export async function signIn(
 
 /** Signs in as the bootstrap admin of this app (its ADMIN_USERNAME may be its own). */
 export const signInAsAdmin = (app: NestFastifyApplication) =>
-  signIn(app, { ...ADMIN, username: app.get(ConfigService).get<string>('ADMIN_USERNAME') ?? ADMIN.username });
+  signIn(app, {
+    ...ADMIN,
+    username: app.get<ConfigService<Config, true>>(ConfigService).get('bootstrapAdmin', { infer: true })
+      .username,
+  });
 
 /** A user holding the admin role, created by the bootstrap admin. */
 export async function createAdmin(app: NestFastifyApplication): Promise<TestUser & SignedIn> {

@@ -11,7 +11,7 @@ export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' 
 
 /**
  * The real application on a real database: in-memory PGlite, or, when DATABASE_URL is set, a fresh PostgreSQL
- * database of its own (dropped by closeTestApp). `env` adds variables for this app only.
+ * database of its own (dropped by closeTestApp). `env` adds variables for this app only; no .env is read.
  * One app per test file: Passport keeps its strategies in a process-wide registry, so two apps would share them.
  */
 export async function createTestApp(
@@ -25,27 +25,26 @@ export async function createTestApp(
     databaseUrl?: (url: string) => string;
   } = {},
 ): Promise<NestFastifyApplication> {
-  const previous = { ...process.env };
   const database = process.env.DATABASE_URL ? await createDatabase(process.env.DATABASE_URL) : undefined;
-  Object.assign(process.env, env, database ? { DATABASE_URL: databaseUrl(database.url) } : {});
-  try {
-    let builder = Test.createTestingModule({ imports: [await AppModule.forRoot()] });
-    if (clock) {
-      builder = builder.overrideProvider(Clock).useValue(clock);
-    }
-    const moduleRef = await builder.compile();
-    const app = configureApp(
-      moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(validateEnv(process.env))),
-    );
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
-    if (database) {
-      databases.set(app, database.drop);
-    }
-    return app;
-  } finally {
-    process.env = previous;
+  const config = validateEnv({
+    ...process.env,
+    ...env,
+    ...(database ? { DATABASE_URL: databaseUrl(database.url) } : {}),
+  });
+  let builder = Test.createTestingModule({ imports: [await AppModule.forRoot(config)] });
+  if (clock) {
+    builder = builder.overrideProvider(Clock).useValue(clock);
   }
+  const moduleRef = await builder.compile();
+  const app = configureApp(
+    moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(config.http)),
+  );
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  if (database) {
+    databases.set(app, database.drop);
+  }
+  return app;
 }
 
 const databases = new WeakMap<NestFastifyApplication, () => Promise<void>>();
