@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Test } from 'supertest';
 import { SessionsService } from '../src/sessions/sessions.service';
-import { UsersService } from '../src/users/users.service';
+import { AdminUsersService } from '../src/admin/admin-users.service';
 import { createAdmin, createUser, http, signIn, signInAsAdmin } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -280,12 +280,12 @@ describe('/admin', () => {
       const user = await createUser(app);
       const sessions = app.get(SessionsService);
       await Promise.all([
-        ...Array.from({ length: 5 }, () => sessions.start(user.id, {})),
-        app.get(UsersService).updateByAdmin(user.id, { disabled: true }, { id: user.id, client: {} }),
-        ...Array.from({ length: 5 }, () => sessions.start(user.id, {})),
+        ...Array.from({ length: 5 }, () => sessions.start(user.id, { methods: ['pwd'], at: new Date() }, {})),
+        app.get(AdminUsersService).update(user.id, { disabled: true }, { id: user.id, client: {} }),
+        ...Array.from({ length: 5 }, () => sessions.start(user.id, { methods: ['pwd'], at: new Date() }, {})),
       ]);
       expect(await sessions.listLive(user.id)).toEqual([]);
-      expect(await sessions.start(user.id, {})).toBeUndefined();
+      expect(await sessions.start(user.id, { methods: ['pwd'], at: new Date() }, {})).toBeUndefined();
     });
 
     it('answers 409 for an email another user has', async () => {

@@ -140,6 +140,8 @@ describe('auth', () => {
         client_id: 'nest-auth-service-client',
         sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
         roles: ['user'],
+        amr: ['pwd'],
+        auth_time: expect.any(Number),
         jti: expect.any(String),
         iat: expect.any(Number),
         exp: expect.any(Number),

@@ -1,6 +1,6 @@
 import { ConflictException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { UsersService } from '../src/users/users.service';
+import { AdminUsersService } from '../src/admin/admin-users.service';
 import { createAdmin, http, signInAsAdmin } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -80,10 +80,10 @@ describe('the last enabled admin', () => {
 
   it('settles concurrent demotions in the database: of two at once, one is refused', async () => {
     const other = await createAdmin(app);
-    const users = app.get(UsersService);
+    const adminUsers = app.get(AdminUsersService);
     const results = await Promise.allSettled([
-      users.updateByAdmin(other.id, { roles: ['user'] }, { id: root.id, client: {} }),
-      users.updateByAdmin(root.id, { roles: ['user'] }, { id: other.id, client: {} }),
+      adminUsers.update(other.id, { roles: ['user'] }, { id: root.id, client: {} }),
+      adminUsers.update(root.id, { roles: ['user'] }, { id: other.id, client: {} }),
     ]);
     expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = results.find((result) => result.status === 'rejected');

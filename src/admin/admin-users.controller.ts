@@ -26,7 +26,7 @@ import { CurrentActor } from '../common/decorators/current-actor.decorator';
 import { ErrorDto } from '../common/error.dto';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
-import { UsersService } from '../users/users.service';
+import { AdminUsersService } from './admin-users.service';
 import { AdminOnly } from './api-admin.decorator';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -40,13 +40,13 @@ const UserId = () => Param('id', ParseUUIDPipe);
 @ApiBadRequestResponse({ description: 'Invalid body, query or id', type: ErrorDto })
 @Controller('admin/users')
 export class AdminUsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(private readonly adminUsers: AdminUsersService) {}
 
   @Get()
   @ApiOperation({ summary: 'Search users, newest first' })
   @ApiOkResponse({ type: UserPageDto })
   async list(@Query() query: ListUsersQuery): Promise<UserPageDto> {
-    const page = await this.users.search(query);
+    const page = await this.adminUsers.search(query);
     return { ...page, items: page.items.map(toUserDto) };
   }
 
@@ -55,7 +55,7 @@ export class AdminUsersController {
   @ApiCreatedResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'Username or email taken', type: ErrorDto })
   async create(@Body() account: CreateUserDto, @CurrentActor() admin: Actor): Promise<UserDto> {
-    return toUserDto(await this.users.createByAdmin(account, admin));
+    return toUserDto(await this.adminUsers.create(account, admin));
   }
 
   @Get(':id')
@@ -64,7 +64,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async get(@UserId() id: string): Promise<UserDto> {
-    return toUserDto(await this.users.get(id));
+    return toUserDto(await this.adminUsers.get(id));
   }
 
   @Patch(':id')
@@ -81,7 +81,7 @@ export class AdminUsersController {
     @Body() changes: UpdateUserDto,
     @CurrentActor() admin: Actor,
   ): Promise<UserDto> {
-    return toUserDto(await this.users.updateByAdmin(id, changes, admin));
+    return toUserDto(await this.adminUsers.update(id, changes, admin));
   }
 
   @Delete(':id')
@@ -92,7 +92,7 @@ export class AdminUsersController {
   @ApiNotFoundResponse({ type: ErrorDto })
   @ApiConflictResponse({ description: 'The last enabled admin', type: ErrorDto })
   async remove(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
-    await this.users.deleteByAdmin(id, admin);
+    await this.adminUsers.delete(id, admin);
   }
 
   @Post(':id/unlock')
@@ -102,6 +102,6 @@ export class AdminUsersController {
   @ApiNoContentResponse({ description: 'Unlocked: the right password works at once' })
   @ApiNotFoundResponse({ type: ErrorDto })
   async unlock(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
-    await this.users.unlock(id, admin);
+    await this.adminUsers.unlock(id, admin);
   }
 }

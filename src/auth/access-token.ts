@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { BadRequestException } from '@nestjs/common';
+import type { AuthMethod } from '../sessions/session';
 import type { Role } from '../users/user';
 
 /** RFC 9068 §2.1: an access token's header says `typ: at+jwt`; RFC 8725 §3.11 allows the media-type form. */
@@ -46,6 +47,9 @@ export interface AccessTokenClaims {
   sid: string;
   client_id: string;
   roles: Role[];
+  /** How the user signed in (RFC 8176 values) and when, in seconds since the epoch (RFC 9068 §2.2.1). */
+  amr: AuthMethod[];
+  auth_time: number;
 }
 
 /** The `kid` of a JWT's header, read before verifying to choose the key; undefined when unreadable. */

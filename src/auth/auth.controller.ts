@@ -22,7 +22,7 @@ import type { ClientInfo } from '../sessions/session';
 import { AuthRateLimit, SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { RegisterDto } from '../users/dto/register.dto';
 import { toUserDto, UserDto } from '../users/dto/user.dto';
-import type { AuthUser, User } from '../users/user';
+import type { AuthUser } from '../users/user';
 import { UsersService } from '../users/users.service';
 import { AuthService, type Introspection } from './auth.service';
 import { CLIENT_SCHEME } from '../common/decorators/api-signed-in.decorator';
@@ -37,6 +37,7 @@ import { RefreshDto } from './dto/refresh.dto';
 import { TokenPairDto } from './dto/token-pair.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
+import { type AcceptedSignIn, SignInService } from './sign-in.service';
 import { parseTokenRequest } from './token-request';
 
 /** RFC 6749 §5.1: a response holding tokens is not cached, by HTTP/1.0 caches either. */
@@ -47,6 +48,7 @@ const NoStoreTokens = () => applyDecorators(NoStore(), Header('Pragma', 'no-cach
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly signIns: SignInService,
     private readonly users: UsersService,
   ) {}
 
@@ -75,8 +77,8 @@ export class AuthController {
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiUnauthorizedResponse({ description: 'Wrong credentials', type: ErrorDto })
   @ApiForbiddenResponse({ description: 'Account disabled', type: ErrorDto })
-  login(@CurrentUser() user: User, @Client() client: ClientInfo): Promise<TokenPairDto> {
-    return this.auth.signIn(user, client);
+  login(@CurrentUser() accepted: AcceptedSignIn, @Client() client: ClientInfo): Promise<TokenPairDto> {
+    return this.signIns.start(accepted, client);
   }
 
   @Anonymous()

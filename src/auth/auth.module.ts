@@ -3,18 +3,20 @@ import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
+import { Clock } from '../common/clock';
 import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { Secrets } from '../secrets/secrets';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
+import { SignInService } from './sign-in.service';
 import { jwtOptions } from './jwt-options';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { TokensService } from './tokens.service';
-import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [
@@ -27,7 +29,14 @@ import { VerifiedTokens } from './verified-tokens';
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),
   ],
   controllers: [AuthController, JwksController],
-  providers: [AuthService, TokensService, LocalStrategy, JwtStrategy, VerifiedTokens],
-  exports: [VerifiedTokens],
+  providers: [
+    SignInService,
+    AuthService,
+    TokensService,
+    AccessTokenVerifier,
+    LocalStrategy,
+    JwtStrategy,
+    Clock,
+  ],
 })
 export class AuthModule {}

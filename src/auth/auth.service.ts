@@ -1,12 +1,14 @@
-import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { OAuthError } from '../common/oauth-error';
-import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
-import type { AuthUser, User } from '../users/user';
-import { type CredentialCheck, UsersService } from '../users/users.service';
+import { CredentialsService } from '../users/credentials.service';
+import type { AuthUser } from '../users/user';
+import { UsersService } from '../users/users.service';
+import { AccessTokenVerifier } from './access-token-verifier';
 import type { TokenPairDto } from './dto/token-pair.dto';
+import { asGrantError, SignInService } from './sign-in.service';
 import type { TokenRequest } from './token-request';
 import { TokensService } from './tokens.service';
 
@@ -25,45 +27,20 @@ export type Introspection =
       token_type: 'access_token';
     };
 
-const WRONG_CREDENTIALS = 'Invalid username or password';
-const DISABLED = 'This account is disabled';
 const INVALID_REFRESH_TOKEN = 'Invalid, expired or revoked refresh token';
 
+/** What happens to sessions after sign-in: refresh, the token endpoint's grants, sign-out, RFC 7662 and 7009. */
 @Injectable()
 export class AuthService {
   constructor(
+    private readonly signIns: SignInService,
+    private readonly credentials: CredentialsService,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
+    private readonly verifier: AccessTokenVerifier,
     private readonly audit: AuditService,
   ) {}
-
-  /**
-   * One 401 whether the account exists or not; 403 for a disabled account, only once the password was right;
-   * 429 for a locked account, whatever the password.
-   */
-  async verifyCredentials(login: string, password: string, client: ClientInfo): Promise<User> {
-    const check = await this.checkCredentials(login, password, client);
-    if (check.outcome === 'locked' || check.outcome === 'limited') {
-      throw new TooManyRequestsException(check.retryAfterSeconds);
-    }
-    if (check.outcome === 'wrong') {
-      throw new UnauthorizedException(WRONG_CREDENTIALS);
-    }
-    if (check.outcome === 'disabled') {
-      throw new ForbiddenException(DISABLED);
-    }
-    return check.user;
-  }
-
-  async signIn(user: Pick<User, 'id' | 'roles'>, client: ClientInfo): Promise<TokenPairDto> {
-    const pair = await this.startSession(user, client);
-    // Disabled while the password was being checked.
-    if (!pair) {
-      throw new ForbiddenException(DISABLED);
-    }
-    return pair;
-  }
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto> {
     const pair = await this.tryRefresh(refreshToken, client);
@@ -82,18 +59,14 @@ export class AuthService {
       }
       return pair;
     }
-    const check = await this.checkCredentials(request.username, request.password, client);
-    if (check.outcome === 'locked' || check.outcome === 'limited') {
-      throw new TooManyRequestsException(check.retryAfterSeconds);
+    try {
+      return await this.signIns.signIn(
+        await this.credentials.check(request.username, request.password),
+        client,
+      );
+    } catch (error) {
+      throw asGrantError(error);
     }
-    if (check.outcome === 'wrong') {
-      throw new OAuthError('invalid_grant', WRONG_CREDENTIALS);
-    }
-    const pair = check.outcome === 'valid' ? await this.startSession(check.user, client) : undefined;
-    if (!pair) {
-      throw new OAuthError('invalid_grant', DISABLED);
-    }
-    return pair;
   }
 
   async signOut(me: AuthUser, client: ClientInfo): Promise<void> {
@@ -117,7 +90,7 @@ export class AuthService {
    * roles as they are now. Anything else, refresh tokens included, is inactive.
    */
   async introspect(token: string): Promise<Introspection> {
-    const verified = await this.tokens.verify(token);
+    const verified = await this.verifier.verify(token);
     const user = verified && (await this.users.findSignedIn(verified.userId, verified.sessionId));
     if (!verified || !user) {
       return { active: false };
@@ -144,7 +117,7 @@ export class AuthService {
   async revoke(token: string, clientId: string, client: ClientInfo): Promise<void> {
     let session: { id: string; userId: string } | undefined = await this.sessions.endByRefreshToken(token);
     if (!session) {
-      const verified = await this.tokens.verify(token);
+      const verified = await this.verifier.verify(token);
       if (verified && (await this.users.findSignedIn(verified.userId, verified.sessionId))) {
         await this.sessions.end(verified.sessionId);
         session = { id: verified.sessionId, userId: verified.userId };
@@ -158,72 +131,6 @@ export class AuthService {
         details: { sessionId: session.id, revokedBy: clientId },
       });
     }
-  }
-
-  private async checkCredentials(
-    login: string,
-    password: string,
-    client: ClientInfo,
-  ): Promise<CredentialCheck> {
-    const check = await this.users.checkCredentials(login, password);
-    switch (check.outcome) {
-      case 'valid':
-        break;
-      // Refused by the per-account budget before any password was checked, as the rate limits refuse: no event.
-      case 'limited':
-        break;
-      case 'wrong':
-        await this.audit.record({
-          type: 'login.failed',
-          userId: check.userId ?? null,
-          client,
-          details: { reason: 'wrong credentials' },
-        });
-        if (check.lockedUntil) {
-          await this.audit.record({
-            type: 'login.locked',
-            userId: check.userId ?? null,
-            client,
-            details: { lockedUntil: check.lockedUntil.toISOString() },
-          });
-        }
-        break;
-      case 'disabled':
-        await this.audit.record({
-          type: 'login.failed',
-          userId: check.user.id,
-          client,
-          details: { reason: 'disabled' },
-        });
-        break;
-      case 'locked':
-        await this.audit.record({
-          type: 'login.failed',
-          userId: check.userId,
-          client,
-          details: { reason: 'locked' },
-        });
-        break;
-    }
-    return check;
-  }
-
-  private async startSession(
-    user: Pick<User, 'id' | 'roles'>,
-    client: ClientInfo,
-  ): Promise<TokenPairDto | undefined> {
-    const started = await this.sessions.start(user.id, client);
-    if (!started) {
-      return undefined;
-    }
-    await this.audit.record({
-      type: 'login.succeeded',
-      userId: user.id,
-      actorId: user.id,
-      client,
-      details: { sessionId: started.session.id },
-    });
-    return this.tokens.pair(user, started.session, started.refreshToken);
   }
 
   private async tryRefresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto | undefined> {

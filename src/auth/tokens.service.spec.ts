@@ -1,7 +1,7 @@
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { validateEnv, type Env } from '../config/env.schema';
+import { validateEnv, type Config } from '../config/env.schema';
 import { Secrets } from '../secrets/secrets';
 import { ACCESS_TOKEN_TYPE } from './access-token';
 import { jwtOptions } from './jwt-options';
@@ -12,7 +12,13 @@ const USER_ID = '3f1c2b7a-5d4e-4f60-9a8b-7c6d5e4f3a2b';
 const SESSION_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const REFRESH_TOKEN = 'opaque-refresh-token';
 // A session just signed in: its maximum lifetime (90 days) is further off than the refresh lifetime.
-const SESSION = { id: SESSION_ID, createdAt: new Date() };
+const SIGNED_IN_AT = new Date('2026-11-30T08:00:00.500Z');
+const SESSION = {
+  id: SESSION_ID,
+  createdAt: new Date(),
+  authMethods: ['pwd' as const],
+  authenticatedAt: SIGNED_IN_AT,
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // Values apart from the defaults, so that each claim is seen to come from the configuration.
@@ -29,13 +35,13 @@ const env = validateEnv({
 
 /** The service as AuthModule builds it: JwtService gets the options of JwtModule.registerAsync's factory. */
 function buildService(): { service: TokensService; secrets: Secrets } {
-  const config = new ConfigService<Env, true>(env);
+  const config = new ConfigService<Config, true>(env);
   // Only the validated values count, never a string test/support/env.ts put in process.env (the setter is
   // public in @nestjs/config's JavaScript but private in its typings).
   Object.assign(config, { skipProcessEnv: true });
   const secrets = Secrets.fromSecret(Buffer.from(JWT_SECRET, 'utf8'));
   const jwt = new JwtService(jwtOptions(config, secrets));
-  return { service: new TokensService(jwt, secrets, config), secrets };
+  return { service: new TokensService(jwt, config), secrets };
 }
 
 const verify = (token: string) =>
@@ -61,7 +67,7 @@ describe('TokensService.pair', () => {
   });
 
   it('gives the refresh token no longer than its session has left (SESSION_MAX_LIFETIME)', async () => {
-    const endingSoon = { id: SESSION_ID, createdAt: new Date(Date.now() - (90 * 24 - 1) * 3_600_000) };
+    const endingSoon = { ...SESSION, createdAt: new Date(Date.now() - (90 * 24 - 1) * 3_600_000) };
     const pair = await service.pair({ id: USER_ID, roles: ['user'] }, endingSoon, REFRESH_TOKEN);
     expect(pair.refresh_expires_in).toBeGreaterThan(3590);
     expect(pair.refresh_expires_in).toBeLessThanOrEqual(3600);
@@ -93,6 +99,8 @@ describe('TokensService.pair', () => {
       client_id: 'web-app',
       sid: SESSION_ID,
       roles: [...roles],
+      amr: ['pwd'],
+      auth_time: Math.floor(SIGNED_IN_AT.getTime() / 1000),
       jti: expect.stringMatching(UUID),
       iat: expect.any(Number),
       exp: expect.any(Number),

@@ -26,7 +26,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 /**
  * Sends SECURITY_HEADERS with every response, as reply headers. `app.useSecurityHeaders()` sets the same headers
  * on the raw response instead, which sends node:http down its slow path (every header stored and validated
- * twice): about a fifth of the CPU time of a signed-in request, measured with `npm run bench:compare`.
+ * twice); the README's Performance section has the cost.
  */
 export function sendSecurityHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (_request, reply, done) => {

@@ -47,12 +47,7 @@ const DEFAULTS: Config = {
   introspection: { clients: [] },
 };
 
-/** The sections of a validated environment, without the variables it also carries for now (Transitional). */
-function configOf(raw: Record<string, string>): Config {
-  return Object.fromEntries(
-    Object.entries(validateEnv(raw)).filter(([key]) => !/^[A-Z][A-Z0-9_]*$/.test(key)),
-  ) as unknown as Config;
-}
+const configOf = (raw: Record<string, string>): Config => validateEnv(raw);
 
 /** The variables .env.example sets, as ConfigModule would read them from a copy of it. */
 function readEnvExample(): Record<string, string> {
@@ -422,15 +417,6 @@ describe('validateEnv', () => {
           { id: 'billing', secret: 'other' },
         ],
       });
-    });
-  });
-
-  // Transitional: removed once every reader uses the sections
-  it('carries the variables beside the sections', () => {
-    expect(validateEnv({ ACCESS_TOKEN_TTL: '5m' })).toMatchObject({
-      ACCESS_TOKEN_TTL: 300,
-      JWT_ISSUER: 'http://localhost:3000',
-      jwt: { accessTokenTtlSeconds: 300 },
     });
   });
 });

@@ -284,12 +284,7 @@ export const envSchema = variables
       });
     }
   })
-  .transform((env) => ({
-    // Transitional: removed once every reader uses the sections
-    ...env,
-    JWT_ISSUER: env.JWT_ISSUER ?? DEVELOPMENT_ISSUER,
-    ...toConfig(env),
-  }));
+  .transform(toConfig);
 
 /** The service's configuration: each variable read once into the section that uses it, units in the names. */
 export interface Config {
@@ -433,11 +428,8 @@ function trustedProxies(setting: string | undefined): Config['http']['trustProxy
   return /^\d+$/.test(setting.trim()) ? { hops: Number(setting) } : { addresses: commaSeparated(setting) };
 }
 
-/** The validated environment: the sections, and for now the variables beside them. */
-export type Env = z.output<typeof envSchema>;
-
 /** Validates the environment and reads it into its sections; a bad value stops the start, naming the variable. */
-export function validateEnv(raw: Record<string, unknown>): Env {
+export function validateEnv(raw: Record<string, unknown>): Config {
   // An empty variable (FOO= in .env) means "use the default", as in most twelve-factor apps.
   const present = Object.fromEntries(
     Object.entries(raw).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),

@@ -13,6 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-event';
+import type { AuthMethod } from '../sessions/session';
 import { ROLES } from '../users/user';
 
 export const roleEnum = pgEnum('role', ROLES);
@@ -63,6 +64,8 @@ export const sessions = pgTable(
     lastUsedAt: timestamptz('last_used_at').notNull().defaultNow(),
     expiresAt: timestamptz('expires_at').notNull(),
     revokedAt: timestamptz('revoked_at'),
+    authMethods: text('auth_methods').array().$type<AuthMethod[]>().notNull(),
+    authenticatedAt: timestamptz('authenticated_at').notNull(),
   },
   (table) => [index('sessions_user_id_idx').on(table.userId)],
 );

@@ -6,8 +6,8 @@ import { PwnedPasswords } from './pwned-passwords';
 
 /**
  * What the strength estimator analyses of a password: its cost grows with the square of the length times its
- * l33t readings, so a 72-byte password of digits and symbols held the event loop for up to 1.9 s. Capped, the
- * worst case found costs tens of milliseconds (`npm run bench`); longer passwords are judged by their start.
+ * l33t readings, so a long password of digits and symbols would hold the event loop for seconds. Capped, the
+ * worst case stays short (`npm run bench` measures it); longer passwords are judged by their start.
  */
 export const STRENGTH_CHECKED_CHARACTERS = 20;
 const STRENGTH_L33T_READINGS = 20;

@@ -58,7 +58,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   /**
    * The address limit is counted here, by the throttler's handleRequest, rather than as one of the module's
    * limits: the throttler's own loop resolves every option of every limit, skipped or not, through promises on
-   * every request, which cost a signed-in request about a tenth of its CPU time (`npm run bench:compare`).
+   * every request, a cost `npm run bench:compare` shows on every signed-in request.
    */
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     try {

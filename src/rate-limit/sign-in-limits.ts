@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { hours, seconds } from '@nestjs/throttler';
 import { normaliseEmail } from '../common/credentials-rules';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { signInAccountLimitRefusals } from '../metrics/metrics';
 import { FailOpen } from './fail-open';
 import type { ResettableStorage } from './resettable-storage';
@@ -46,10 +46,13 @@ export class SignInLimits {
 
   constructor(
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: ResettableStorage,
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
   ) {
-    this.limit = config.get('SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR', { infer: true });
-    this.blockMs = seconds(Math.min(3600, config.get('LOCKOUT_MAX_SECONDS', { infer: true })));
+    const { passwordChecksPerAccountPerHour, accountBlockSeconds } = config.get('rateLimits', {
+      infer: true,
+    });
+    this.limit = passwordChecksPerAccountPerHour;
+    this.blockMs = seconds(accountBlockSeconds);
   }
 
   /** Counts one password check; refused past the budget. When the storage fails it allows, as RateLimitGuard does. */

@@ -1,3 +1,40 @@
+import type { User } from '../users/user';
+
+/**
+ * How a user proved who they are: RFC 8176's Authentication Method Reference values, as the `amr` claim
+ * carries them. `pwd` is a password; the others are for the sign-in methods to come.
+ */
+export const AUTH_METHODS = [
+  'pwd',
+  'otp',
+  'mfa',
+  'hwk',
+  'swk',
+  'user',
+  'pin',
+  'fpt',
+  'face',
+  'mca',
+  'sms',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** How and when a user proved who they are, as a session keeps it. */
+export interface Authentication {
+  methods: AuthMethod[];
+  at: Date;
+}
+
+/**
+ * What a way of signing in found out: who (`proved`, with the methods used, and what to store again once the
+ * sign-in is accepted, such as a stronger hash), or why not. Refusals have already counted against the lockout.
+ */
+export type SignInProof =
+  | { outcome: 'proved'; user: User; methods: AuthMethod[]; upgrade?: () => Promise<void> }
+  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date }
+  | { outcome: 'locked'; userId: string; retryAfterSeconds: number }
+  | { outcome: 'limited'; retryAfterSeconds: number };
+
 export interface Session {
   id: string;
   userId: string;
@@ -6,6 +43,9 @@ export interface Session {
   createdAt: Date;
   lastUsedAt: Date;
   expiresAt: Date;
+  /** How the user signed in (`amr`), and when (`auth_time`): kept by every refresh of the session. */
+  authMethods: AuthMethod[];
+  authenticatedAt: Date;
 }
 
 /** Where a sign-in comes from, recorded on its session for GET /users/me/sessions. */

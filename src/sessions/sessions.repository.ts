@@ -3,7 +3,7 @@ import { and, count, desc, eq, gt, isNull, ne, sql, type SQLWrapper } from 'driz
 import { AuthCache } from '../auth-cache/auth-cache';
 import { DATABASE, type Database } from '../database/database';
 import { refreshTokens, sessions, users } from '../database/schema';
-import type { Session } from './session';
+import type { AuthMethod, Session } from './session';
 
 const sessionColumns = {
   id: sessions.id,
@@ -13,6 +13,8 @@ const sessionColumns = {
   createdAt: sessions.createdAt,
   lastUsedAt: sessions.lastUsedAt,
   expiresAt: sessions.expiresAt,
+  authMethods: sessions.authMethods,
+  authenticatedAt: sessions.authenticatedAt,
 };
 
 const isLive = and(isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`));
@@ -31,6 +33,8 @@ export interface NewSession {
   userId: string;
   userAgent?: string;
   ip?: string;
+  authMethods: AuthMethod[];
+  authenticatedAt: Date;
   lifetime: SessionLifetime;
   refreshTokenHash: string;
 }

@@ -1,9 +1,9 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { Secrets } from '../secrets/secrets';
 import { RefreshTokens } from './refresh-tokens';
-import type { ClientInfo, Session } from './session';
+import type { Authentication, ClientInfo, Session } from './session';
 import { type SessionLifetime, SessionsRepository } from './sessions.repository';
 
 export type Rotation =
@@ -22,22 +22,24 @@ export class SessionsService {
 
   constructor(
     private readonly sessions: SessionsRepository,
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
     secrets: Secrets,
   ) {
     this.refreshTokens = new RefreshTokens(secrets.refreshTokenKey);
-    this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
-    this.maxLifetimeSeconds = config.get('SESSION_MAX_LIFETIME', { infer: true });
-    this.graceSeconds = config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true });
+    const lifetimes = config.get('sessions', { infer: true });
+    this.refreshTtlSeconds = lifetimes.refreshTokenTtlSeconds;
+    this.maxLifetimeSeconds = lifetimes.maxLifetimeSeconds;
+    this.graceSeconds = lifetimes.reuseGraceSeconds;
   }
 
   private get lifetime(): SessionLifetime {
     return { slidingSeconds: this.refreshTtlSeconds, maxSeconds: this.maxLifetimeSeconds };
   }
 
-  /** A new session and its first refresh token; undefined when the user is disabled by then. */
+  /** A new session of a sign-in and its first refresh token; undefined when the user is disabled by then. */
   async start(
     userId: string,
+    authentication: Authentication,
     client: ClientInfo,
   ): Promise<{ session: Session; refreshToken: string } | undefined> {
     const refreshToken = RefreshTokens.generate();
@@ -45,6 +47,8 @@ export class SessionsService {
       userId,
       userAgent: client.userAgent?.slice(0, 512),
       ip: client.ip,
+      authMethods: authentication.methods,
+      authenticatedAt: authentication.at,
       lifetime: this.lifetime,
       refreshTokenHash: RefreshTokens.hash(refreshToken),
     });

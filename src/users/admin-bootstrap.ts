@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BadRequestException, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Env } from '../config/env.schema';
+import type { Config } from '../config/env.schema';
 import { UsersService } from './users.service';
 
 /** Creates the first admin from ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD when no user of that name exists. */
@@ -11,14 +11,16 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   constructor(
     private readonly users: UsersService,
-    private readonly config: ConfigService<Env, true>,
+    private readonly config: ConfigService<Config, true>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const username = this.config.get('ADMIN_USERNAME', { infer: true });
-    const email = this.config.get('ADMIN_EMAIL', { infer: true });
-    const configuredPassword = this.config.get('ADMIN_PASSWORD', { infer: true });
-    if (!configuredPassword && this.config.get('NODE_ENV', { infer: true }) === 'production') {
+    const {
+      username,
+      email,
+      password: configuredPassword,
+    } = this.config.get('bootstrapAdmin', { infer: true });
+    if (!configuredPassword && this.config.get('isProduction', { infer: true })) {
       this.logger.log('ADMIN_PASSWORD is not set: no admin is created at start-up');
       return;
     }
@@ -41,7 +43,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       // user chose; set ADMIN_PASSWORD to avoid it.
       process.stdout.write(
         `\n  Created the admin "${username}" with a generated password: ${password}\n` +
-          `  Sign in: curl -X POST http://localhost:${this.config.get('PORT', { infer: true })}/auth/login ` +
+          `  Sign in: curl -X POST http://localhost:${this.config.get('http', { infer: true }).port}/auth/login ` +
           `-H 'content-type: application/json' -d '{"username":"${username}","password":"${password}"}'\n` +
           `  It is shown only this once; change it with POST /users/me/password.\n\n`,
       );

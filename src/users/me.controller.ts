@@ -23,6 +23,7 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import type { AuthUser } from './user';
+import { CredentialsService } from './credentials.service';
 import { UsersService } from './users.service';
 
 @ApiTags('me')
@@ -32,6 +33,7 @@ import { UsersService } from './users.service';
 export class MeController {
   constructor(
     private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
     private readonly sessions: SessionsService,
   ) {}
 
@@ -75,7 +77,7 @@ export class MeController {
     @Body() body: ChangePasswordDto,
     @Client() client: ClientInfo,
   ): Promise<void> {
-    await this.users.changePassword(me, body.currentPassword, body.newPassword, client);
+    await this.credentials.changePassword(me, body.currentPassword, body.newPassword, client);
   }
 
   @Get('sessions')

@@ -20,3 +20,11 @@ export interface AuthUser {
   roles: Role[];
   sessionId: string;
 }
+
+/** What may change of a user after creation (an admin may change all of it, a user only their profile). */
+export interface UserChanges {
+  email?: string;
+  fullName?: string | null;
+  roles?: Role[];
+  disabled?: boolean;
+}

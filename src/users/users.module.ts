@@ -5,6 +5,8 @@ import { PasswordsModule } from '../passwords/passwords.module';
 import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AdminBootstrap } from './admin-bootstrap';
+import { CredentialsRepository } from './credentials.repository';
+import { CredentialsService } from './credentials.service';
 import { MeController } from './me.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
@@ -12,7 +14,14 @@ import { UsersService } from './users.service';
 @Module({
   imports: [SessionsModule, AuditModule, PasswordsModule, RateLimitStorageModule],
   controllers: [MeController],
-  providers: [UsersRepository, UsersService, AdminBootstrap, Clock],
-  exports: [UsersService],
+  providers: [
+    UsersRepository,
+    UsersService,
+    CredentialsRepository,
+    CredentialsService,
+    AdminBootstrap,
+    Clock,
+  ],
+  exports: [UsersService, CredentialsService],
 })
 export class UsersModule {}

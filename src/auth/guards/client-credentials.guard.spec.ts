@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { AuditService } from '../../audit/audit.service';
 import type { SecurityEvent } from '../../audit/audit-event';
-import type { Env } from '../../config/env.schema';
+import { type Config, validateEnv } from '../../config/env.schema';
 import { randomBytes } from 'node:crypto';
 import {
   ResettableMemoryStorage,
@@ -33,7 +33,9 @@ describe.each(storages)('ClientCredentialsGuard, counting %s', (_name, createSto
       return Promise.resolve();
     },
   } as unknown as AuditService;
-  const config = new ConfigService<Env, true>({ INTROSPECTION_CLIENTS: `orders-api:${SECRET}` });
+  const config = new ConfigService<Config, true>(
+    validateEnv({ INTROSPECTION_CLIENTS: `orders-api:${SECRET}` }),
+  );
   let storage: ReturnType<typeof createStorage>;
   // A documentation address of its own per test: counters in Redis outlive the run.
   let address: string;

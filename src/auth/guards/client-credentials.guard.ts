@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../../audit/audit.service';
 import { ClientAuthenticationException } from '../../common/client-authentication.exception';
 import { TooManyRequestsException } from '../../common/too-many-requests.exception';
-import { type Env, introspectionClients } from '../../config/env.schema';
+import type { Config } from '../../config/env.schema';
 import { rateLimitRefusals } from '../../metrics/metrics';
 import type { ResettableStorage } from '../../rate-limit/resettable-storage';
 import { FailOpen } from '../../rate-limit/fail-open';
@@ -38,15 +38,12 @@ export class ClientCredentialsGuard implements CanActivate {
   );
 
   constructor(
-    config: ConfigService<Env, true>,
+    config: ConfigService<Config, true>,
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: ResettableStorage,
     private readonly audit: AuditService,
   ) {
     this.clients = new Map(
-      introspectionClients(config.get('INTROSPECTION_CLIENTS', { infer: true })).map(([id, secret]) => [
-        id,
-        digest(secret),
-      ]),
+      config.get('introspection', { infer: true }).clients.map(({ id, secret }) => [id, digest(secret)]),
     );
   }
 

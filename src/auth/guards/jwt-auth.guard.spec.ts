@@ -2,8 +2,6 @@ import { BadRequestException, ForbiddenException, UnauthorizedException } from '
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { CachedReflector } from '../../common/cached-reflector';
 import type { AuthUser } from '../../users/user';
-import type { UsersService } from '../../users/users.service';
-import { VerifiedTokens } from '../verified-tokens';
 import { Public } from '../../common/decorators/public.decorator';
 import { InvalidTokenException } from '../../common/invalid-token.exception';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -38,19 +36,12 @@ function thrownBy(call: () => unknown): unknown {
 }
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
-const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 describe('JwtAuthGuard', () => {
-  let verifiedTokens: VerifiedTokens;
-  let findSignedIn: jest.Mock<Promise<AuthUser | undefined>, [string, string]>;
   let guard: JwtAuthGuard;
 
   beforeEach(() => {
-    verifiedTokens = new VerifiedTokens();
-    findSignedIn = jest.fn();
-    guard = new JwtAuthGuard(new CachedReflector(), verifiedTokens, {
-      findSignedIn,
-    } as unknown as UsersService);
+    guard = new JwtAuthGuard(new CachedReflector());
   });
 
   const requestWith = (authorization?: string): { headers: object; user?: AuthUser } => ({
@@ -91,64 +82,17 @@ describe('JwtAuthGuard', () => {
     });
 
     it('refuses two tokens in the Authorization header with a 400, before Passport', async () => {
-      verifiedTokens.remember(TOKEN, { userId: USER.id, sessionId: USER.sessionId }, inAnHour());
       await expect(
         guard.canActivate(
           contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${TOKEN} ${TOKEN}`)),
         ),
       ).rejects.toThrow(new BadRequestException('The Authorization header must carry one token'));
-      expect(findSignedIn).not.toHaveBeenCalled();
     });
 
     it('hands a request to any other handler to the jwt strategy', async () => {
       await expect(
         Promise.resolve(guard.canActivate(contextFor(MixedController, 'signedInOnly'))),
       ).rejects.toThrow(new Error('Unknown authentication strategy "jwt"'));
-    });
-
-    describe('with a token the strategy has verified before', () => {
-      const subject = { userId: USER.id, sessionId: USER.sessionId };
-
-      it('skips Passport, and takes the user of a live session as the caller', async () => {
-        verifiedTokens.remember(TOKEN, subject, inAnHour());
-        findSignedIn.mockResolvedValue(USER);
-        const request = requestWith(`Bearer ${TOKEN}`);
-        await expect(guard.canActivate(contextFor(MixedController, 'signedInOnly', request))).resolves.toBe(
-          true,
-        );
-        expect(findSignedIn).toHaveBeenCalledWith(USER.id, USER.sessionId);
-        expect(request.user).toEqual(USER);
-      });
-
-      it('refuses it once its session has ended or its user is disabled', async () => {
-        verifiedTokens.remember(TOKEN, subject, inAnHour());
-        findSignedIn.mockResolvedValue(undefined);
-        const request = requestWith(`Bearer ${TOKEN}`);
-        await expect(
-          guard.canActivate(contextFor(MixedController, 'signedInOnly', request)),
-        ).rejects.toBeInstanceOf(InvalidTokenException);
-        expect(request.user).toBeUndefined();
-      });
-
-      it('rethrows an error reading the session, as it is', async () => {
-        verifiedTokens.remember(TOKEN, subject, inAnHour());
-        const error = new Error('database unavailable');
-        findSignedIn.mockRejectedValue(error);
-        await expect(
-          guard.canActivate(contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${TOKEN}`))),
-        ).rejects.toBe(error);
-      });
-
-      it.each([
-        ['the token has expired', TOKEN, Math.floor(Date.now() / 1000) - 1],
-        ['the token differs by a character', `${TOKEN.slice(0, -1)}M`, inAnHour()],
-      ])('hands it to the jwt strategy when %s', async (_case, sent, expiresAt) => {
-        verifiedTokens.remember(TOKEN, subject, expiresAt);
-        await expect(
-          guard.canActivate(contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${sent}`))),
-        ).rejects.toThrow(new Error('Unknown authentication strategy "jwt"'));
-        expect(findSignedIn).not.toHaveBeenCalled();
-      });
     });
   });
 

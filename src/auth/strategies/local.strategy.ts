@@ -1,18 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy } from 'passport-local';
 import type { FastifyRequest } from 'fastify';
-import type { User } from '../../users/user';
+import { Strategy } from 'passport-local';
 import { clientOf } from '../../common/decorators/client-info.decorator';
-import { AuthService } from '../auth.service';
+import { CredentialsService } from '../../users/credentials.service';
+import { type AcceptedSignIn, SignInService } from '../sign-in.service';
 
+/** The JSON door's password: who it proves, accepted by the sign-in rules; the controller then starts the session. */
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
-  constructor(private readonly auth: AuthService) {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly signIns: SignInService,
+  ) {
     super({ usernameField: 'username', passwordField: 'password', passReqToCallback: true });
   }
 
-  validate(request: FastifyRequest, username: string, password: string): Promise<User> {
-    return this.auth.verifyCredentials(username, password, clientOf(request));
+  async validate(request: FastifyRequest, username: string, password: string): Promise<AcceptedSignIn> {
+    return this.signIns.accept(await this.credentials.check(username, password), clientOf(request));
   }
 }

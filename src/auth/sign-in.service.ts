@@ -1,0 +1,106 @@
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { OAuthError } from '../common/oauth-error';
+import { TooManyRequestsException } from '../common/too-many-requests.exception';
+import type { Authentication, ClientInfo, SignInProof } from '../sessions/session';
+import { SessionsService } from '../sessions/sessions.service';
+import { CredentialsService } from '../users/credentials.service';
+import type { User } from '../users/user';
+import type { TokenPairDto } from './dto/token-pair.dto';
+import { TokensService } from './tokens.service';
+
+/** A sign-in the account's rules accepted, waiting for its session. */
+export interface AcceptedSignIn {
+  user: User;
+  authentication: Authentication;
+}
+
+export const WRONG_CREDENTIALS = 'Invalid username or password';
+export const DISABLED = 'This account is disabled';
+
+/**
+ * Where every way of signing in ends: a door proves who, this decides whether (disabled, lockout, rehash), then
+ * starts the session, issues its tokens and records one event. Refusals are the JSON door's exceptions: 401 for
+ * wrong credentials whether or not the account exists, 403 for a disabled account only once the proof was right,
+ * 429 while locked or over the account's budget.
+ */
+@Injectable()
+export class SignInService {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A proof through to its tokens. */
+  async signIn(proof: SignInProof, client: ClientInfo): Promise<TokenPairDto> {
+    return this.start(await this.accept(proof, client), client);
+  }
+
+  /** The account's rules on a proof; a refusal is recorded and thrown. */
+  async accept(proof: SignInProof, client: ClientInfo): Promise<AcceptedSignIn> {
+    switch (proof.outcome) {
+      // Refused by the per-account budget before anything was checked, as the rate limits refuse: no event.
+      case 'limited':
+        throw new TooManyRequestsException(proof.retryAfterSeconds);
+      case 'wrong':
+        await this.recordFailure(proof.userId ?? null, 'wrong credentials', client);
+        if (proof.lockedUntil) {
+          await this.audit.record({
+            type: 'login.locked',
+            userId: proof.userId ?? null,
+            client,
+            details: { lockedUntil: proof.lockedUntil.toISOString() },
+          });
+        }
+        throw new UnauthorizedException(WRONG_CREDENTIALS);
+      case 'locked':
+        await this.recordFailure(proof.userId, 'locked', client);
+        throw new TooManyRequestsException(proof.retryAfterSeconds);
+      case 'proved':
+        break;
+    }
+    const { user } = proof;
+    const release = await this.credentials.release(user.id);
+    if (release.locked) {
+      await this.recordFailure(user.id, 'locked', client);
+      throw new TooManyRequestsException(release.retryAfterSeconds);
+    }
+    await proof.upgrade?.();
+    if (user.disabled) {
+      await this.recordFailure(user.id, 'disabled', client);
+      throw new ForbiddenException(DISABLED);
+    }
+    return { user, authentication: { methods: proof.methods, at: this.clock.now() } };
+  }
+
+  /** The session of an accepted sign-in and its first tokens; 403 if the user was disabled meanwhile. */
+  async start({ user, authentication }: AcceptedSignIn, client: ClientInfo): Promise<TokenPairDto> {
+    const started = await this.sessions.start(user.id, authentication, client);
+    if (!started) {
+      throw new ForbiddenException(DISABLED);
+    }
+    const pair = await this.tokens.pair(user, started.session, started.refreshToken);
+    await this.audit.record({
+      type: 'login.succeeded',
+      userId: user.id,
+      actorId: user.id,
+      client,
+      details: { sessionId: started.session.id },
+    });
+    return pair;
+  }
+
+  private recordFailure(userId: string | null, reason: string, client: ClientInfo): Promise<void> {
+    return this.audit.record({ type: 'login.failed', userId, client, details: { reason } });
+  }
+}
+
+/** The token endpoint's words for a refusal (RFC 6749 §5.2): wrong or disabled is invalid_grant; 429 stays. */
+export function asGrantError(error: unknown): unknown {
+  const isRefusal = error instanceof UnauthorizedException || error instanceof ForbiddenException;
+  return isRefusal ? new OAuthError('invalid_grant', error.message) : error;
+}
