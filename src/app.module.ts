@@ -7,7 +7,7 @@ import { CachedReflector } from './common/cached-reflector';
 import { RolesGuard } from './auth/guards/roles.guard';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
-import type { Config } from './config/env.schema';
+import type { Config } from './config/config';
 import { AuthCacheModule } from './auth-cache/auth-cache.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';

@@ -9,7 +9,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { SECURITY_HEADERS, sendSecurityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation';
 import { Lifecycle } from './health/lifecycle';
-import type { Config } from './config/env.schema';
+import type { Config } from './config/config';
 
 /**
  * Fastify as the contract needs it: a malformed URL or an over-long path parameter (which Fastify's router refuses

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
 import { loadConfig } from './config/load-config';
-import type { Config } from './config/env.schema';
+import type { Config } from './config/config';
 import { Lifecycle } from './health/lifecycle';
 
 async function bootstrap(): Promise<void> {

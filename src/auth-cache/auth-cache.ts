@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { DATABASE_EVENTS, type DatabaseEvents } from '../database/database';
 import type { AuthUser, User } from '../users/user';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { Secrets } from '../secrets/secrets';
 import { isAccessTokenHeader, keyIdOf, subjectOf } from './access-token';
 

@@ -1,6 +1,6 @@
 import type { ConfigService } from '@nestjs/config';
 import type { JwtModuleOptions } from '@nestjs/jwt';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import type { Secrets } from '../secrets/secrets';
 import { ACCESS_TOKEN_TYPE } from './access-token';
 

@@ -1,7 +1,8 @@
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { validateEnv, type Config } from '../config/env.schema';
+import type { Config } from '../config/config';
+import { validateEnv } from '../config/env.schema';
 import { Secrets } from '../secrets/secrets';
 import { ACCESS_TOKEN_TYPE } from './access-token';
 import { jwtOptions } from './jwt-options';

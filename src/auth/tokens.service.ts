@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import type { Role } from '../users/user';
 import type { Session } from '../sessions/session';
 import type { AccessTokenClaims } from './access-token';

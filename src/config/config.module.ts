@@ -1,5 +1,5 @@
 import { ConfigModule } from '@nestjs/config';
-import type { Config } from './env.schema';
+import type { Config } from './config';
 
 /** ConfigService over a configuration already validated (loadConfig, validateEnv): it reads no file or variable. */
 export const loadConfigModule = (config: Config) =>

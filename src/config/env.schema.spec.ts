@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type Config, envSchema, validateEnv } from './env.schema';
+import type { Config } from './config';
+import { envSchema, validateEnv } from './env.schema';
 
 const DEFAULTS: Config = {
   isProduction: false,

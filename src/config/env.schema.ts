@@ -1,121 +1,21 @@
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
+import { type Config, JWT_ALGORITHMS, PASSWORD_HASH_ALGORITHMS } from './config';
 import { parseDurationSeconds } from './duration';
+import {
+  estimatedEntropyBits,
+  introspectionClients,
+  isOriginList,
+  isTrustedProxySetting,
+} from './setting-checks';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
 // A score, not true entropy: repeats and runs score under 25, openssl rand -hex 16 at least 87 in a million samples.
 const MIN_PRODUCTION_SECRET_BITS = 48;
 const MIN_PRODUCTION_CLIENT_SECRET_LENGTH = 32;
 
-/**
- * A cautious estimate of a secret's entropy in bits: its length times the Shannon entropy of its characters, or of
- * the steps between them when that is less (so 0123… counts as little as aaaa…), over its shortest repeating
- * unit (abab… counts as ab). It catches repeats, runs and few distinct characters ('a' × 32 and 0123… score 0,
- * 'changeme-' × 4 about 22), not words: it is no dictionary check, and a phrase or a keyboard row scores as much
- * as random output of its length (openssl rand -hex 16 about 115, -base64 32 about 215, -base64 48 about 330).
- */
-export function estimatedEntropyBits(secret: string): number {
-  let characters = Array.from(secret, (character) => character.codePointAt(0)!);
-  const period = characters.findIndex(
-    (_code, length) =>
-      length > 0 &&
-      length <= characters.length / 2 &&
-      characters.every((code, index) => index < length || code === characters[index - length]),
-  );
-  if (period > 0) {
-    characters = characters.slice(0, period);
-  }
-  const steps = characters.slice(1).map((code, index) => code - characters[index]!);
-  return Math.min(shannonBits(characters), shannonBits(steps));
-}
-
-function shannonBits(symbols: number[]): number {
-  const counts = new Map<number, number>();
-  for (const symbol of symbols) {
-    counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
-  }
-  let bits = 0;
-  for (const count of counts.values()) {
-    bits -= count * Math.log2(count / symbols.length);
-  }
-  return bits;
-}
-
-/** INTROSPECTION_CLIENTS as [id, secret] pairs; a secret may hold colons. */
-export function introspectionClients(setting: string | undefined): [string, string][] {
-  return (setting ?? '')
-    .split(',')
-    .filter((pair) => pair.trim())
-    .map((pair) => {
-      const [id, ...secret] = pair.trim().split(':');
-      return [id!, secret.join(':')];
-    });
-}
 const DEVELOPMENT_ISSUER = 'http://localhost:3000';
-
-/** Browser origins (scheme, host and port: what an Origin header holds), comma-separated; no wildcard. */
-const isOriginList = (value: string): boolean =>
-  value
-    .split(',')
-    .every((origin) => origin.trim() === '' || /^[a-z][a-z0-9+.-]*:\/\/[^\s/*?#@]+$/i.test(origin.trim()));
-
-/** A hop count (1-9), or addresses, CIDRs and proxy-addr's names (loopback, linklocal, uniquelocal); never all. */
-function isTrustedProxySetting(value: string): boolean {
-  if (/^\s*[1-9]\s*$/.test(value)) {
-    return true;
-  }
-  return value.split(',').every((entry) => {
-    const [address, bits, ...rest] = entry.trim().split('/');
-    if (['loopback', 'linklocal', 'uniquelocal'].includes(address ?? '') && bits === undefined) {
-      return true;
-    }
-    const version = isIP(address ?? '');
-    if (version === 0 || rest.length > 0) {
-      return false;
-    }
-    if (bits === undefined) {
-      return true;
-    }
-    const prefix = Number(bits);
-    // A prefix shorter than /8 (IPv4) or /16 (IPv6) trusts most of the internet.
-    if (!/^\d+$/.test(bits) || prefix < (version === 4 ? 8 : 16) || prefix > (version === 4 ? 32 : 128)) {
-      return false;
-    }
-    return version === 4 || !coversMostOfIPv4(ipv6Bits(address!), prefix);
-  });
-}
-
-// IPv4 clients also meet IPv6 ranges in their mapped (::ffff:a.b.c.d) and compatible (::a.b.c.d) forms.
-const IPV4_IN_IPV6_BLOCKS = [0xffffn << 32n, 0n];
-
-/** Whether an IPv6 range holds more than a /8 of IPv4 through either form, as ::ffff:0:0/96 or ::/16 do. */
-function coversMostOfIPv4(network: bigint, prefix: number): boolean {
-  const hostBits = BigInt(128 - Math.min(prefix, 96));
-  return prefix < 96 + 8 && IPV4_IN_IPV6_BLOCKS.some((block) => network >> hostBits === block >> hostBits);
-}
-
-/** The 128 bits of an address that isIP has found to be IPv6. */
-function ipv6Bits(address: string): bigint {
-  let text = address.replace(/%.*$/, '');
-  const ipv4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (ipv4) {
-    const [a, b, c, d] = ipv4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, ipv4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const groupsOf = (part: string | undefined) => (part ? part.split(':') : []);
-  const groups =
-    tail === undefined
-      ? groupsOf(head)
-      : [
-          ...groupsOf(head),
-          ...Array<string>(8 - groupsOf(head).length - groupsOf(tail).length).fill('0'),
-          ...groupsOf(tail),
-        ];
-  return groups.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group, 16)), 0n);
-}
 
 const duration = (fallback: string) =>
   z
@@ -155,9 +55,7 @@ const variables = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
-  JWT_ALGORITHM: z
-    .enum(['HS256', 'RS256', 'ES256'], { error: 'must be HS256, RS256 or ES256' })
-    .default('HS256'),
+  JWT_ALGORITHM: z.enum(JWT_ALGORITHMS, { error: 'must be HS256, RS256 or ES256' }).default('HS256'),
   JWT_SECRET: z.string().optional(),
   JWT_PRIVATE_KEY_FILE: z.string().optional(),
   JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().optional(),
@@ -175,7 +73,7 @@ const variables = z.object({
   REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
   AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
   AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
-  PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
+  PASSWORD_HASH: z.enum(PASSWORD_HASH_ALGORITHMS, { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
   BCRYPT_COST: integer(12, 4, 31),
   PASSWORD_HASH_CONCURRENCY: integer(0, 0, 256),
   PASSWORD_MIN_SCORE: integer(3, 0, 4),
@@ -285,69 +183,6 @@ export const envSchema = variables
     }
   })
   .transform(toConfig);
-
-/** The service's configuration: each variable read once into the section that uses it, units in the names. */
-export interface Config {
-  isProduction: boolean;
-  /** Embedded database and generated keys; ':memory:' keeps nothing. */
-  dataDir: string;
-  http: {
-    host: string;
-    port: number;
-    bodyLimitBytes: number;
-    /** Browser origins allowed to call the API; none: no CORS. */
-    corsOrigins: string[];
-    /** Whose X-Forwarded-For is believed: as many proxies in front, or these addresses and CIDRs; unset: nobody's. */
-    trustProxy?: { hops: number } | { addresses: string[] };
-    isSwaggerEnabled: boolean;
-    shutdownDrainSeconds: number;
-    shutdownTimeoutSeconds: number;
-  };
-  cluster: { workers: number };
-  database: {
-    /** PostgreSQL; unset: embedded PGlite in dataDir. */
-    url?: string;
-    noticeHeartbeatMs: number;
-  };
-  jwt: {
-    algorithm: JwtAlgorithm;
-    secret?: string;
-    privateKeyFile?: string;
-    previousPublicKeyFile?: string;
-    issuer: string;
-    audience: string;
-    clientId: string;
-    accessTokenTtlSeconds: number;
-  };
-  sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
-  /** 0: every request reads the database. */
-  authCache: { ttlSeconds: number };
-  passwords: {
-    algorithm: PasswordHashAlgorithm;
-    bcryptCost: number;
-    hashConcurrency: number;
-    minScore: number;
-    pwnedPasswordsUrl?: string;
-    pwnedPasswordsTimeoutMs: number;
-  };
-  rateLimits: {
-    /** Counters shared by every instance; unset: in memory. */
-    redisUrl?: string;
-    requestsPerAddressPerMinute: number;
-    authRequestsPerAddressPerMinute: number;
-    passwordChecksPerAccountPerHour: number;
-    /** How long a spent account budget refuses. */
-    accountBlockSeconds: number;
-  };
-  lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
-  registration: { isOpen: boolean };
-  bootstrapAdmin: { username: string; email: string; password?: string };
-  metrics: { token?: string };
-  introspection: { clients: { id: string; secret: string }[] };
-}
-
-export type JwtAlgorithm = Variables['JWT_ALGORITHM'];
-export type PasswordHashAlgorithm = Variables['PASSWORD_HASH'];
 
 function toConfig(env: Variables): Config {
   const isProduction = env.NODE_ENV === 'production';

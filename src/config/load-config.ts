@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { type Config, validateEnv } from './env.schema';
+import type { Config } from './config';
+import { validateEnv } from './env.schema';
 
 /**
  * The service's configuration: the environment over .env's variables (if there is a .env), validated. Only the

@@ -11,7 +11,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { Client, Pool } from 'pg';
 import { ensurePrivateDataDir, narrowDataDirModes } from '../config/data-dir';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { databaseUnavailableError, OutageLog } from '../common/database-unavailable';
 import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
 import * as schema from './schema';

@@ -15,7 +15,7 @@ import {
 } from '@nestjs/terminus';
 import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { DATABASE, type Database, pingDatabase } from '../database/database';
 import type { ResettableStorage } from '../rate-limit/resettable-storage';
 import { RATE_LIMIT_STORAGE } from '../rate-limit/sign-in-limits';

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { registry } from './metrics';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

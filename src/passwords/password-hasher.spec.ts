@@ -1,6 +1,7 @@
 import { ConfigService } from '@nestjs/config';
 import * as bcrypt from 'bcrypt';
-import { validateEnv, type Config } from '../config/env.schema';
+import type { Config } from '../config/config';
+import { validateEnv } from '../config/env.schema';
 import { PasswordHasher } from './password-hasher';
 
 // The real bcrypt, with its compare counted: each verify must cost one comparison, whatever it is given.

@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import * as argon2 from 'argon2';
 import * as bcrypt from 'bcrypt';
 import { PASSWORD_MAX_BYTES } from '../common/credentials-rules';
-import type { Config, PasswordHashAlgorithm } from '../config/env.schema';
+import type { Config, PasswordHashAlgorithm } from '../config/config';
 import { ConcurrencyLimit } from './concurrency-limit';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane. */

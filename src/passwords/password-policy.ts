@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { PwnedPasswords } from './pwned-passwords';
 
 /**

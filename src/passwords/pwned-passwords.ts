@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 
 /**
  * A Have I Been Pwned compatible range API (PWNED_PASSWORDS_URL), asked with k-anonymity: only the first five hex

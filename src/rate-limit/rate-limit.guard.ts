@@ -12,7 +12,7 @@ import {
 } from '@nestjs/throttler';
 import { CachedReflector } from '../common/cached-reflector';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { rateLimitRefusals } from '../metrics/metrics';
 import { FailOpen } from './fail-open';
 import { isAuthLimited } from './rate-limit.decorators';

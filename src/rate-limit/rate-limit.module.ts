@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { minutes, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { isSignInLimited } from './rate-limit.decorators';
 import {
   ResettableMemoryStorage,

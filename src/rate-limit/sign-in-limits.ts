@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { hours, seconds } from '@nestjs/throttler';
 import { normaliseEmail } from '../common/credentials-rules';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { signInAccountLimitRefusals } from '../metrics/metrics';
 import { FailOpen } from './fail-open';
 import type { ResettableStorage } from './resettable-storage';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { loadSecrets, Secrets } from './secrets';
 
 @Global()

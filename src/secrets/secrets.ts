@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ensurePrivateDataDir } from '../config/data-dir';
-import type { Config, JwtAlgorithm } from '../config/env.schema';
+import type { Config, JwtAlgorithm } from '../config/config';
 
 /** A key that verifies access tokens, named by the `kid` of their header. */
 export interface VerificationKey {

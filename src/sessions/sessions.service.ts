@@ -1,6 +1,6 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { Secrets } from '../secrets/secrets';
 import { RefreshTokens } from './refresh-tokens';
 import type { Authentication, ClientInfo, Session } from './session';

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import { SignInLimits } from '../rate-limit/sign-in-limits';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
-import type { Config } from '../config/env.schema';
+import type { Config } from '../config/config';
 import { isUniqueViolation } from '../database/database';
 import type { ClientInfo } from '../sessions/session';
 import { CredentialsService } from './credentials.service';

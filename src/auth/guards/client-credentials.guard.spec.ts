@@ -3,7 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { AuditService } from '../../audit/audit.service';
 import type { SecurityEvent } from '../../audit/audit-event';
-import { type Config, validateEnv } from '../../config/env.schema';
+import type { Config } from '../../config/config';
+import { validateEnv } from '../../config/env.schema';
 import { randomBytes } from 'node:crypto';
 import {
   ResettableMemoryStorage,

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../../audit/audit.service';
 import { ClientAuthenticationException } from '../../common/client-authentication.exception';
 import { TooManyRequestsException } from '../../common/too-many-requests.exception';
-import type { Config } from '../../config/env.schema';
+import type { Config } from '../../config/config';
 import { rateLimitRefusals } from '../../metrics/metrics';
 import type { ResettableStorage } from '../../rate-limit/resettable-storage';
 import { FailOpen } from '../../rate-limit/fail-open';

@@ -1,0 +1,65 @@
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export const PASSWORD_HASH_ALGORITHMS = ['bcrypt', 'argon2id'] as const;
+export type PasswordHashAlgorithm = (typeof PASSWORD_HASH_ALGORITHMS)[number];
+
+/** The service's configuration: each variable read once into the section that uses it, units in the names. */
+export interface Config {
+  isProduction: boolean;
+  /** Embedded database and generated keys; ':memory:' keeps nothing. */
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Browser origins allowed to call the API; none: no CORS. */
+    corsOrigins: string[];
+    /** Whose X-Forwarded-For is believed: as many proxies in front, or these addresses and CIDRs; unset: nobody's. */
+    trustProxy?: { hops: number } | { addresses: string[] };
+    isSwaggerEnabled: boolean;
+    shutdownDrainSeconds: number;
+    shutdownTimeoutSeconds: number;
+  };
+  cluster: { workers: number };
+  database: {
+    /** PostgreSQL; unset: embedded PGlite in dataDir. */
+    url?: string;
+    noticeHeartbeatMs: number;
+  };
+  jwt: {
+    algorithm: JwtAlgorithm;
+    secret?: string;
+    privateKeyFile?: string;
+    previousPublicKeyFile?: string;
+    issuer: string;
+    audience: string;
+    clientId: string;
+    accessTokenTtlSeconds: number;
+  };
+  sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
+  /** 0: every request reads the database. */
+  authCache: { ttlSeconds: number };
+  passwords: {
+    algorithm: PasswordHashAlgorithm;
+    bcryptCost: number;
+    hashConcurrency: number;
+    minScore: number;
+    pwnedPasswordsUrl?: string;
+    pwnedPasswordsTimeoutMs: number;
+  };
+  rateLimits: {
+    /** Counters shared by every instance; unset: in memory. */
+    redisUrl?: string;
+    requestsPerAddressPerMinute: number;
+    authRequestsPerAddressPerMinute: number;
+    passwordChecksPerAccountPerHour: number;
+    /** How long a spent account budget refuses. */
+    accountBlockSeconds: number;
+  };
+  lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  registration: { isOpen: boolean };
+  bootstrapAdmin: { username: string; email: string; password?: string };
+  metrics: { token?: string };
+  introspection: { clients: { id: string; secret: string }[] };
+}
