@@ -105,6 +105,15 @@ module.exports = {
       to: { path: DATABASE_DRIVERS },
     },
     {
+      name: 'schema-only-in-repositories',
+      severity: 'error',
+      comment:
+        'The Drizzle tables are read and written by repositories alone (and src/database/), so a service ' +
+        'cannot query them without going through one.',
+      from: { path: '^src/', pathNot: ['\\.repository(\\.spec)?\\.ts$', '^src/database/'] },
+      to: { path: '^src/database/schema\\.ts$' },
+    },
+    {
       name: 'production-not-to-test',
       severity: 'error',
       comment: 'Production code (src/, not a spec) never imports from test/.',

@@ -13,7 +13,7 @@ export interface VerifiedAccessToken {
   claims: Record<string, unknown>;
 }
 
-// About 10 MB at most, RS256 tokens included; past it the least recently seen are forgotten and verified again.
+// Some 15 MB at most, RS256 tokens and their claims included; past it the least recently seen are verified again.
 const MAX_TOKENS = 10_000;
 
 /**

@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { OAuthError } from '../common/oauth-error';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
-import type { SignInProof } from '../sessions/session';
+import type { Authentication, Session, SignInProof } from '../sessions/session';
 import type { SessionsService } from '../sessions/sessions.service';
 import type { CredentialsService, LockoutRelease } from '../users/credentials.service';
 import type { User } from '../users/user';
@@ -24,10 +24,41 @@ const USER: User = {
 const CLIENT = { ip: '192.0.2.1' };
 const NOW = new Date('2026-12-01T12:00:00Z');
 
-/** The service with what it calls recorded in `steps`, in order. */
-function build(release: LockoutRelease = { locked: false }) {
+const SESSION = {
+  id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  userId: USER.id,
+  userAgent: null,
+  ip: CLIENT.ip,
+  createdAt: NOW,
+  lastUsedAt: NOW,
+  expiresAt: NOW,
+  authMethods: ['pwd' as const],
+  authenticatedAt: NOW,
+};
+const PAIR = {
+  access_token: 'a.b.c',
+  token_type: 'Bearer' as const,
+  expires_in: 900,
+  refresh_token: 'r',
+  refresh_expires_in: 604800,
+};
+
+/** The service with what it calls recorded in `steps` (audit events among them), in order. */
+function build(release: LockoutRelease = { locked: false }, { isDisabledMeanwhile = false } = {}) {
   const steps: string[] = [];
   const events: SecurityEvent[] = [];
+  const sessions = {
+    start: (userId: string, authentication: Authentication) => {
+      steps.push(`session ${userId} ${authentication.methods.join()} ${authentication.at.toISOString()}`);
+      return Promise.resolve(isDisabledMeanwhile ? undefined : { session: SESSION, refreshToken: 'r' });
+    },
+  } as unknown as SessionsService;
+  const tokens = {
+    pair: (user: User, session: Session, refreshToken: string) => {
+      steps.push(`tokens ${user.id} ${session.id} ${refreshToken}`);
+      return Promise.resolve(PAIR);
+    },
+  } as unknown as TokensService;
   const credentials = {
     release: (userId: string) => {
       steps.push(`release ${userId}`);
@@ -37,6 +68,7 @@ function build(release: LockoutRelease = { locked: false }) {
   const audit = {
     record: (event: SecurityEvent) => {
       events.push(event);
+      steps.push(`event ${event.type}`);
       return Promise.resolve();
     },
   } as unknown as AuditService;
@@ -45,7 +77,7 @@ function build(release: LockoutRelease = { locked: false }) {
       return NOW;
     }
   })();
-  const service = new SignInService(credentials, {} as SessionsService, {} as TokensService, audit, clock);
+  const service = new SignInService(credentials, sessions, tokens, audit, clock);
   const proved = (user: User = USER): SignInProof => ({
     outcome: 'proved',
     user,
@@ -74,7 +106,7 @@ describe('SignInService.accept', () => {
     await expect(service.accept(proved({ ...USER, disabled: true }), CLIENT)).rejects.toThrow(
       new ForbiddenException(DISABLED),
     );
-    expect(steps).toEqual([`release ${USER.id}`, 'upgrade']);
+    expect(steps).toEqual([`release ${USER.id}`, 'upgrade', 'event login.failed']);
     expect(events).toEqual([
       { type: 'login.failed', userId: USER.id, client: CLIENT, details: { reason: 'disabled' } },
     ]);
@@ -85,7 +117,7 @@ describe('SignInService.accept', () => {
     const refusal = await service.accept(proved(), CLIENT).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(TooManyRequestsException);
     expect((refusal as TooManyRequestsException).retryAfterSeconds).toBe(42);
-    expect(steps).toEqual([`release ${USER.id}`]);
+    expect(steps).toEqual([`release ${USER.id}`, 'event login.failed']);
     expect(events).toEqual([
       { type: 'login.failed', userId: USER.id, client: CLIENT, details: { reason: 'locked' } },
     ]);
@@ -127,8 +159,38 @@ describe('SignInService.accept', () => {
   ])('refuses %s', async (_case, proof, refusal, recorded) => {
     const { service, steps, events } = build();
     await expect(service.accept(proof, CLIENT)).rejects.toThrow(refusal as Error);
-    expect(steps).toEqual([]);
+    expect(steps).toEqual(recorded.map((event) => `event ${event.type}`));
     expect(events).toEqual(recorded);
+  });
+});
+
+describe('SignInService.start', () => {
+  const accepted = { user: USER, authentication: { methods: ['pwd' as const], at: NOW } };
+
+  it('opens the session with how and when, issues its tokens, then records the sign-in once', async () => {
+    const { service, steps, events } = build();
+    await expect(service.start(accepted, CLIENT)).resolves.toEqual(PAIR);
+    expect(steps).toEqual([
+      `session ${USER.id} pwd ${NOW.toISOString()}`,
+      `tokens ${USER.id} ${SESSION.id} r`,
+      'event login.succeeded',
+    ]);
+    expect(events).toEqual([
+      {
+        type: 'login.succeeded',
+        userId: USER.id,
+        actorId: USER.id,
+        client: CLIENT,
+        details: { sessionId: SESSION.id },
+      },
+    ]);
+  });
+
+  it('refuses with a 403 and records nothing when the user was disabled meanwhile', async () => {
+    const { service, steps, events } = build({ locked: false }, { isDisabledMeanwhile: true });
+    await expect(service.start(accepted, CLIENT)).rejects.toThrow(new ForbiddenException(DISABLED));
+    expect(steps).toEqual([`session ${USER.id} pwd ${NOW.toISOString()}`]);
+    expect(events).toEqual([]);
   });
 });
 

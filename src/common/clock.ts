@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-/** The time, as one provider, so that tests of time windows (lockout) set it instead of sleeping. */
+/** The time, as a provider, so that tests of time windows (lockout, auth_time) set it instead of sleeping. */
 @Injectable()
 export class Clock {
   now(): Date {

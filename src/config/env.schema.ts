@@ -223,7 +223,8 @@ function toConfig(env: Variables): Config {
       bcryptCost: env.BCRYPT_COST,
       hashConcurrency: env.PASSWORD_HASH_CONCURRENCY || availableParallelism(),
       minScore: env.PASSWORD_MIN_SCORE,
-      pwnedPasswordsUrl: env.PWNED_PASSWORDS_URL,
+      // A range is appended to it (new URL(prefix, base)), which needs the base to end in a slash.
+      pwnedPasswordsUrl: env.PWNED_PASSWORDS_URL?.replace(/\/?$/, '/'),
       pwnedPasswordsTimeoutMs: env.PWNED_PASSWORDS_TIMEOUT_MS,
     },
     rateLimits: {

@@ -28,13 +28,10 @@ export class PwnedPasswords {
     const prefix = digest.slice(0, 5);
     const suffix = digest.slice(5);
     try {
-      const response = await fetch(
-        new URL(prefix, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`),
-        {
-          headers: { 'Add-Padding': 'true' },
-          signal: AbortSignal.timeout(this.timeoutMs),
-        },
-      );
+      const response = await fetch(new URL(prefix, this.baseUrl), {
+        headers: { 'Add-Padding': 'true' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       if (!response.ok) {
         throw new Error(`answered ${response.status}`);
       }

@@ -1,21 +1,30 @@
 import type { User } from '../users/user';
 
 /**
- * How a user proved who they are: RFC 8176's Authentication Method Reference values, as the `amr` claim
- * carries them. `pwd` is a password; the others are for the sign-in methods to come.
+ * How a user proved who they are: the Authentication Method Reference values of RFC 8176 §2, as the `amr`
+ * claim carries them. `pwd` is a password.
  */
 export const AUTH_METHODS = [
-  'pwd',
-  'otp',
-  'mfa',
-  'hwk',
-  'swk',
-  'user',
-  'pin',
-  'fpt',
   'face',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
   'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
   'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 

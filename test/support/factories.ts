@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigService } from '@nestjs/config';
 import request from 'supertest';
-import type { Config } from '../../src/config/env.schema';
+import type { Config } from '../../src/config/config';
 import { ADMIN } from './test-app';
 
 export interface TestUser {

@@ -25,7 +25,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (isPublic) {
       return true;
     }
-    // A malformed header is a 400 before Passport, whose failures are all 401s.
+    // A header of several tokens is a 400, answered before Passport (JwtStrategy would say the same).
     bearerTokenOf(request);
     return (await super.canActivate(context)) as boolean;
   }

@@ -41,7 +41,7 @@ function build() {
   const jwt = new JwtService(jwtOptions(config, secrets));
   const verifier = new AccessTokenVerifier(jwt, secrets, config);
   const findSignedIn = jest.fn<Promise<AuthUser | undefined>, [string, string]>();
-  const strategy = new JwtStrategy(verifier, { findSignedIn } as unknown as UsersService, secrets);
+  const strategy = new JwtStrategy(verifier, { findSignedIn } as unknown as UsersService);
   const verifyAsync = jest.spyOn(jwt, 'verifyAsync');
 
   /** What JwtStrategy.authenticate decides for a request with this Authorization header. */
@@ -124,9 +124,12 @@ describe('JwtStrategy over AccessTokenVerifier', () => {
   });
 
   it('refuses two tokens in the header as a 400', async () => {
-    const { authenticate } = build();
-    await expect(authenticate('Bearer a.b.c d.e.f')).resolves.toEqual({
+    const { jwt, authenticate, findSignedIn, verifyAsync } = build();
+    const token = await jwt.signAsync(CLAIMS);
+    await expect(authenticate(`Bearer ${token} ${token}`)).resolves.toEqual({
       error: new BadRequestException('The Authorization header must carry one token'),
     });
+    expect(verifyAsync).not.toHaveBeenCalled();
+    expect(findSignedIn).not.toHaveBeenCalled();
   });
 });

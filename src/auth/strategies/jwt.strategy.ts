@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
-import { Secrets } from '../../secrets/secrets';
 import type { AuthUser } from '../../users/user';
 import { UsersService } from '../../users/users.service';
-import { bearerTokenOf, keyIdOf, type RequestHeaders } from '../access-token';
+import { bearerTokenOf, type RequestHeaders } from '../access-token';
 import { AccessTokenVerifier, type VerifiedAccessToken } from '../access-token-verifier';
 
-// What passport-jwt reports when the request carries no bearer token; JwtAuthGuard tells it apart.
+// What this strategy reports, in passport-jwt's words, when there is no bearer token; JwtAuthGuard tells it apart.
 export const NO_TOKEN = 'No auth token';
 
 /**
@@ -20,16 +19,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly users: UsersService,
-    secrets: Secrets,
   ) {
     super({
       jwtFromRequest: bearerTokenOf,
-      // Required by passport-jwt's constructor; the verification itself is AccessTokenVerifier's (authenticate).
-      secretOrKeyProvider: (
-        _request: unknown,
-        token: string,
-        done: (error: Error | null, key?: Buffer) => void,
-      ) => done(null, secrets.verificationKey(keyIdOf(token)) as unknown as Buffer),
+      // Required by passport-jwt's constructor, never called: authenticate() verifies with AccessTokenVerifier.
+      secretOrKeyProvider: (_request: unknown, _token: string, done: (error: Error) => void) =>
+        done(new Error('Access tokens are verified by AccessTokenVerifier')),
     });
   }
 
