@@ -36,6 +36,11 @@ export class AccessTokenVerifier {
     ({ issuer: this.issuer, audience: this.audience } = config.get('jwt', { infer: true }));
   }
 
+  /** A token this verifier has verified and that has not expired since; undefined for any other. */
+  remembered(token: string): VerifiedAccessToken | undefined {
+    return this.verified.get(token);
+  }
+
   /** The token's subject and claims, or undefined for anything that is not one of our unexpired access tokens. */
   async verify(token: string): Promise<VerifiedAccessToken | undefined> {
     const remembered = this.verified.get(token);

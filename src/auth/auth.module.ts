@@ -38,5 +38,7 @@ import { TokensService } from './tokens.service';
     JwtStrategy,
     Clock,
   ],
+  // For JwtAuthGuard, a global guard.
+  exports: [AccessTokenVerifier, JwtStrategy],
 })
 export class AuthModule {}

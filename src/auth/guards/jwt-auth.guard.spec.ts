@@ -2,6 +2,14 @@ import { BadRequestException, ForbiddenException, UnauthorizedException } from '
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { CachedReflector } from '../../common/cached-reflector';
 import type { AuthUser } from '../../users/user';
+import { ConfigService } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import type { Config } from '../../config/config';
+import { validateEnv } from '../../config/env.schema';
+import { Secrets } from '../../secrets/secrets';
+import { AccessTokenVerifier } from '../access-token-verifier';
+import { jwtOptions } from '../jwt-options';
+import type { JwtStrategy } from '../strategies/jwt.strategy';
 import { Public } from '../../common/decorators/public.decorator';
 import { InvalidTokenException } from '../../common/invalid-token.exception';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -36,13 +44,34 @@ function thrownBy(call: () => unknown): unknown {
 }
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+const JWT_SECRET = 'a-unit-test-secret-of-at-least-32-bytes';
 
 describe('JwtAuthGuard', () => {
+  const config = new ConfigService<Config, true>(validateEnv({ JWT_SECRET }));
+  Object.assign(config, { skipProcessEnv: true });
+  const secrets = Secrets.fromSecret(Buffer.from(JWT_SECRET, 'utf8'));
+  const jwt = new JwtService(jwtOptions(config, secrets));
+  let verifier: AccessTokenVerifier;
+  let findSignedIn: jest.Mock<Promise<AuthUser | undefined>, [string, string]>;
   let guard: JwtAuthGuard;
 
   beforeEach(() => {
-    guard = new JwtAuthGuard(new CachedReflector());
+    verifier = new AccessTokenVerifier(jwt, secrets, config);
+    findSignedIn = jest.fn();
+    // JwtStrategy's validate; no strategy is registered with Passport here, so reaching Passport rejects.
+    const strategy = {
+      validate: ({ userId, sessionId }: { userId: string; sessionId: string }) =>
+        findSignedIn(userId, sessionId),
+    } as unknown as JwtStrategy;
+    guard = new JwtAuthGuard(new CachedReflector(), verifier, strategy);
   });
+
+  /** A token of USER's session that the verifier has verified, and so remembers. */
+  const verifiedToken = async (): Promise<string> => {
+    const token = await jwt.signAsync({ sub: USER.id, sid: USER.sessionId, roles: USER.roles });
+    expect(await verifier.verify(token)).toBeDefined();
+    return token;
+  };
 
   const requestWith = (authorization?: string): { headers: object; user?: AuthUser } => ({
     headers: authorization ? { authorization } : {},
@@ -82,17 +111,65 @@ describe('JwtAuthGuard', () => {
     });
 
     it('refuses two tokens in the Authorization header with a 400, before Passport', async () => {
+      const TOKEN = await verifiedToken();
       await expect(
         guard.canActivate(
           contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${TOKEN} ${TOKEN}`)),
         ),
       ).rejects.toThrow(new BadRequestException('The Authorization header must carry one token'));
+      expect(findSignedIn).not.toHaveBeenCalled();
     });
 
     it('hands a request to any other handler to the jwt strategy', async () => {
       await expect(
         Promise.resolve(guard.canActivate(contextFor(MixedController, 'signedInOnly'))),
       ).rejects.toThrow(new Error('Unknown authentication strategy "jwt"'));
+    });
+
+    describe('with a token the verifier has verified before', () => {
+      it('skips Passport, and takes the user of a live session as the caller', async () => {
+        const TOKEN = await verifiedToken();
+        findSignedIn.mockResolvedValue(USER);
+        const request = requestWith(`Bearer ${TOKEN}`);
+        await expect(guard.canActivate(contextFor(MixedController, 'signedInOnly', request))).resolves.toBe(
+          true,
+        );
+        expect(findSignedIn).toHaveBeenCalledWith(USER.id, USER.sessionId);
+        expect(request.user).toEqual(USER);
+      });
+
+      it('refuses it once its session has ended or its user is disabled', async () => {
+        const TOKEN = await verifiedToken();
+        findSignedIn.mockResolvedValue(undefined);
+        const request = requestWith(`Bearer ${TOKEN}`);
+        await expect(
+          guard.canActivate(contextFor(MixedController, 'signedInOnly', request)),
+        ).rejects.toBeInstanceOf(InvalidTokenException);
+        expect(request.user).toBeUndefined();
+      });
+
+      it('rethrows an error reading the session, as it is', async () => {
+        const TOKEN = await verifiedToken();
+        const error = new Error('database unavailable');
+        findSignedIn.mockRejectedValue(error);
+        await expect(
+          guard.canActivate(contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${TOKEN}`))),
+        ).rejects.toBe(error);
+      });
+
+      it.each([
+        ['the token was never verified (as an expired one never is)', (_token: string) => TOKEN],
+        [
+          'the token differs by a character',
+          (token: string) => `${token.slice(0, -1)}${token.endsWith('M') ? 'N' : 'M'}`,
+        ],
+      ])('hands it to the jwt strategy when %s', async (_case, sentFor) => {
+        const sent = sentFor(await verifiedToken());
+        await expect(
+          guard.canActivate(contextFor(MixedController, 'signedInOnly', requestWith(`Bearer ${sent}`))),
+        ).rejects.toThrow(new Error('Unknown authentication strategy "jwt"'));
+        expect(findSignedIn).not.toHaveBeenCalled();
+      });
     });
   });
 

@@ -5,12 +5,21 @@ import { InvalidTokenException } from '../../common/invalid-token.exception';
 import type { AuthUser } from '../../users/user';
 import { authorizationOf, bearerTokenOf, type RequestHeaders } from '../access-token';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
-import { NO_TOKEN } from '../strategies/jwt.strategy';
+import { AccessTokenVerifier } from '../access-token-verifier';
+import { JwtStrategy, NO_TOKEN } from '../strategies/jwt.strategy';
 
-/** Global: every route needs a valid access token (JwtStrategy) unless marked @Public(). */
+/**
+ * Global: every route needs a valid access token unless marked @Public(). A token AccessTokenVerifier remembers is
+ * handed straight to JwtStrategy.validate (its session and user read every time); any other goes through Passport
+ * to JwtStrategy, which verifies it. Passport's per-request machinery costs more than the rest of such a request.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: CachedReflector) {
+  constructor(
+    private readonly reflector: CachedReflector,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly strategy: JwtStrategy,
+  ) {
     super();
   }
 
@@ -26,8 +35,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       return true;
     }
     // A header of several tokens is a 400, answered before Passport (JwtStrategy would say the same).
-    bearerTokenOf(request);
-    return (await super.canActivate(context)) as boolean;
+    const token = bearerTokenOf(request);
+    const remembered = token ? this.verifier.remembered(token) : undefined;
+    if (!remembered) {
+      return (await super.canActivate(context)) as boolean;
+    }
+    request.user = this.handleRequest(null, (await this.strategy.validate(remembered)) ?? false);
+    return true;
   }
 
   // Passport's reasons (expired, bad signature, ...) stay server-side: the client learns only invalid_token.

@@ -41,14 +41,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     }
     this.verifier
       .verify(token)
-      .then((verified) => (verified ? this.validate(verified) : false))
+      .then((verified) => (verified ? this.validate(verified) : undefined))
       .then(
         (user) => (user ? this.success(user) : this.fail(401)),
         (error: unknown) => this.error(error as Error),
       );
   }
 
-  async validate({ userId, sessionId }: VerifiedAccessToken): Promise<AuthUser | false> {
-    return (await this.users.findSignedIn(userId, sessionId)) ?? false;
+  /** The caller of a verified token; undefined once its session has ended or its user is disabled. */
+  validate({ userId, sessionId }: VerifiedAccessToken): Promise<AuthUser | undefined> {
+    return this.users.findSignedIn(userId, sessionId);
   }
 }
