@@ -25,16 +25,16 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestHeaders & { user?: AuthUser }>();
-    // On every route, public ones too: a client's Basic credentials are one Authorization header as well.
-    authorizationOf(request);
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (isPublic) {
+      // Public routes too: a client's Basic credentials are one Authorization header as well.
+      authorizationOf(request);
       return true;
     }
-    // A header of several tokens is a 400, answered before Passport (JwtStrategy would say the same).
+    // Several headers, or a header of several tokens, is a 400 before Passport (JwtStrategy would say the same).
     const token = bearerTokenOf(request);
     const remembered = token ? this.verifier.remembered(token) : undefined;
     if (!remembered) {
