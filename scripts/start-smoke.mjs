@@ -90,6 +90,8 @@ const refusals = [
   [{ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(32) }, 'JWT_SECRET: is too easy to guess'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'METRICS_TOKEN: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'JWT_ISSUER: is required in production'],
+  [{ NODE_ENV: 'production', ...productionSecret }, 'SMTP_URL: is required in production'],
+  [{ NODE_ENV: 'production', ...productionSecret }, 'APP_URL: is required in production'],
   [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],
   [{ DATA_DIR: sharedDir }, `DATA_DIR: ${sharedDir} can be written by other users`],
 ];

@@ -37,6 +37,8 @@ describe('GET /metrics in production', () => {
     JWT_ALGORITHM: 'HS256',
     JWT_SECRET: 'Qm9uZSBkcnkgc2VjcmV0IGZvciBwcm9kdWN0aW9uIHRlc3RzLCBub3QgcmVhbA',
     JWT_ISSUER: 'https://auth.example.com',
+    // Production mail needs SMTP_URL and APP_URL; these tests send none.
+    MAIL_ENABLED: 'false',
   };
 
   it('stops the start without METRICS_TOKEN, naming it', async () => {

@@ -8,6 +8,8 @@ const PRODUCTION = {
   JWT_ALGORITHM: 'HS256',
   METRICS_TOKEN: 'metrics-token-for-the-tests',
   JWT_ISSUER: 'https://auth.example.com',
+  // Production mail needs SMTP_URL and APP_URL; these tests send none.
+  MAIL_ENABLED: 'false',
 };
 
 describe.each([

@@ -62,4 +62,19 @@ export interface Config {
   bootstrapAdmin: { username: string; email: string; password?: string };
   metrics: { token?: string };
   introspection: { clients: { id: string; secret: string }[] };
+  mail: {
+    /** false: no mail, and the endpoints that send it answer 404. */
+    isEnabled: boolean;
+    /** smtp:// or smtps://, with ?ignoreTLS=true or ?requireTLS=true at most; unset: mailboxDir, or memory. */
+    smtpUrl?: string;
+    /** The From header. */
+    from: string;
+    appName: string;
+    /** The client application's base URL, no trailing slash: every link starts with it. */
+    appUrl: string;
+    maxAttempts: number;
+    passwordResetTtlSeconds: number;
+    /** One .eml file per message, when there is no SMTP_URL outside production (DATA_DIR/mail); unset: memory. */
+    mailboxDir?: string;
+  };
 }

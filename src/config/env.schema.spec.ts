@@ -46,6 +46,15 @@ const DEFAULTS: Config = {
   bootstrapAdmin: { username: 'admin', email: 'admin@example.com' },
   metrics: {},
   introspection: { clients: [] },
+  mail: {
+    isEnabled: true,
+    from: '"nest-auth-service" <no-reply@localhost>',
+    appName: 'nest-auth-service',
+    appUrl: 'http://localhost:3000',
+    maxAttempts: 10,
+    passwordResetTtlSeconds: 3600,
+    mailboxDir: 'data/mail',
+  },
 };
 
 const configOf = (raw: Record<string, string>): Config => validateEnv(raw);
@@ -182,6 +191,34 @@ describe('validateEnv', () => {
     ['ADMIN_EMAIL', 'admin'],
     ['ADMIN_PASSWORD', 'short'],
     ['ADMIN_PASSWORD', 'x'.repeat(73)],
+    ['MAIL_ENABLED', 'maybe'],
+    ['SMTP_URL', 'mail.example.com'],
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['SMTP_URL', 'smtp://'],
+    ['SMTP_URL', 'smtp://mail.example.com/inbox'],
+    ['SMTP_URL', 'smtp://mail.example.com?ignoreTLS=yes'],
+    ['SMTP_URL', 'smtp://mail.example.com?pool=true'],
+    ['SMTP_URL', 'smtp://mail.example.com?sendmail=true'],
+    ['SMTP_URL', 'smtp://mail.example.com?streamTransport=true'],
+    ['MAIL_FROM', 'no-reply'],
+    ['MAIL_FROM', '"Example" <no-reply>'],
+    ['MAIL_FROM', 'no-reply@example.com\r\nBcc: someone@example.com'],
+    ['MAIL_FROM', 'no reply@example.com'],
+    ['APP_NAME', 'Example\nBcc: someone@example.com'],
+    ['APP_NAME', 'x'.repeat(101)],
+    ['APP_URL', 'app.example.com'],
+    ['APP_URL', 'ftp://app.example.com'],
+    ['APP_URL', 'https://app.example.com/?from=mail'],
+    ['APP_URL', 'https://app.example.com/#/'],
+    ['APP_URL', 'https://app.example.com/?'],
+    ['APP_URL', 'https://user:pass@app.example.com'],
+    ['MAIL_MAX_ATTEMPTS', '0'],
+    ['MAIL_MAX_ATTEMPTS', '101'],
+    ['PASSWORD_RESET_TTL', 'soon'],
+    ['PASSWORD_RESET_TTL', '0'],
+    ['PASSWORD_RESET_TTL', '25h'],
+    ['PASSWORD_RESET_TTL', '2d'],
+    ['PASSWORD_RESET_TTL', '86401'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(namedVariables({ [name]: value })).toEqual([name]);
   });
@@ -200,6 +237,8 @@ describe('validateEnv', () => {
       NODE_ENV: 'production',
       JWT_ISSUER: 'https://auth.example.com',
       METRICS_TOKEN: 'metrics-token-for-prometheus',
+      SMTP_URL: 'smtps://auth:mail-password@mail.example.com',
+      APP_URL: 'https://app.example.com',
     } as const;
     const PRODUCTION_CONFIG: Config = {
       ...DEFAULTS,
@@ -207,6 +246,12 @@ describe('validateEnv', () => {
       http: { ...DEFAULTS.http, isSwaggerEnabled: false },
       jwt: { ...DEFAULTS.jwt, issuer: 'https://auth.example.com' },
       metrics: { token: 'metrics-token-for-prometheus' },
+      mail: {
+        ...DEFAULTS.mail,
+        smtpUrl: 'smtps://auth:mail-password@mail.example.com',
+        appUrl: 'https://app.example.com',
+        mailboxDir: undefined,
+      },
     };
 
     it.each([
@@ -301,12 +346,51 @@ describe('validateEnv', () => {
       });
     });
 
-    it('names all it needs at once: the secret, the metrics token and the issuer', () => {
+    it('names all it needs at once: the secret, the metrics token, the issuer, the mail server and the app', () => {
       expect(namedVariables({ NODE_ENV: 'production' })).toEqual([
         'JWT_SECRET',
         'METRICS_TOKEN',
         'JWT_ISSUER',
+        'SMTP_URL',
+        'APP_URL',
       ]);
+    });
+
+    it.each(['SMTP_URL', 'APP_URL'] as const)('refuses to send mail without %s, naming it', (name) => {
+      const { [name]: _missing, ...without } = PRODUCTION;
+      let message = '';
+      try {
+        validateEnv({ ...without, JWT_SECRET: STRONG_SECRET });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(
+        new RegExp(
+          `^Invalid environment:\\n {2}${name}: is required in production, unless MAIL_ENABLED=false`,
+        ),
+      );
+      expect(namedVariables({ ...without, JWT_SECRET: STRONG_SECRET, MAIL_ENABLED: 'true' })).toEqual([name]);
+    });
+
+    it('starts without SMTP_URL and APP_URL when MAIL_ENABLED=false, with no mailbox folder', () => {
+      const { SMTP_URL: _url, APP_URL: _app, ...withoutMail } = PRODUCTION;
+      expect(configOf({ ...withoutMail, JWT_SECRET: STRONG_SECRET, MAIL_ENABLED: 'false' })).toEqual({
+        ...PRODUCTION_CONFIG,
+        jwt: { ...PRODUCTION_CONFIG.jwt, secret: STRONG_SECRET },
+        mail: { ...DEFAULTS.mail, isEnabled: false, mailboxDir: undefined },
+      });
+    });
+
+    it('names a bad SMTP_URL without repeating it, for it holds a password', () => {
+      const url = 'smtp://auth:mail-password@mail.example.com/inbox';
+      let message = '';
+      try {
+        validateEnv({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, SMTP_URL: url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^Invalid environment:\n {2}SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+      expect(message).not.toContain('mail-password');
     });
 
     it('refuses to serve /metrics to anyone unless METRICS_PUBLIC=true says so', () => {
@@ -368,6 +452,7 @@ describe('validateEnv', () => {
       JWT_ISSUER: 'https://auth.example.com',
       METRICS_TOKEN: 'metrics-token-for-prometheus',
       JWT_SECRET: STRONG_SECRET,
+      MAIL_ENABLED: 'false',
     };
 
     it.each<[string, Record<string, string>, boolean]>([
@@ -406,6 +491,58 @@ describe('validateEnv', () => {
         expect(configOf({ LOCKOUT_MAX_SECONDS: maxSeconds }).rateLimits.accountBlockSeconds).toBe(
           blockSeconds,
         );
+      },
+    );
+
+    it.each<[string, Record<string, string>, string | undefined]>([
+      ['no SMTP_URL and a DATA_DIR', { DATA_DIR: '/var/lib/auth' }, '/var/lib/auth/mail'],
+      ['no SMTP_URL and DATA_DIR=:memory:', { DATA_DIR: ':memory:' }, undefined],
+      ['an SMTP_URL', { SMTP_URL: 'smtp://127.0.0.1:1025?ignoreTLS=true' }, undefined],
+    ])('a mailbox folder from %s', (_case, raw, mailboxDir) => {
+      expect(configOf(raw).mail.mailboxDir).toBe(mailboxDir);
+    });
+
+    it('the mail section from its variables', () => {
+      expect(
+        configOf({
+          SMTP_URL: 'smtp://auth:p%40ss@mail.example.com:587?requireTLS=true',
+          MAIL_FROM: ' Example Accounts <accounts@example.com> ',
+          APP_NAME: 'Example',
+          APP_URL: 'https://example.com/app/',
+          MAIL_ENABLED: 'false',
+          MAIL_MAX_ATTEMPTS: '3',
+          PASSWORD_RESET_TTL: '24h',
+        }).mail,
+      ).toEqual({
+        isEnabled: false,
+        smtpUrl: 'smtp://auth:p%40ss@mail.example.com:587?requireTLS=true',
+        from: 'Example Accounts <accounts@example.com>',
+        appName: 'Example',
+        appUrl: 'https://example.com/app',
+        maxAttempts: 3,
+        passwordResetTtlSeconds: 86_400,
+      });
+    });
+
+    it.each([
+      ['Example', '"Example" <no-reply@localhost>'],
+      ['Say "hi" \\o/', '"Say \\"hi\\" \\\\o/" <no-reply@localhost>'],
+    ])('a From header from APP_NAME=%j when MAIL_FROM is unset', (appName, from) => {
+      expect(configOf({ APP_NAME: appName }).mail.from).toBe(from);
+    });
+
+    it.each([
+      'smtp://mail.example.com',
+      'smtps://mail.example.com:465',
+      'smtp://[::1]:25?ignoreTLS=true&requireTLS=false',
+    ])('accepts SMTP_URL=%j', (url) => {
+      expect(configOf({ SMTP_URL: url }).mail.smtpUrl).toBe(url);
+    });
+
+    it.each(['no-reply@example.com', '"Example" <no-reply@example.com>', 'Example <no-reply@localhost>'])(
+      'accepts MAIL_FROM=%j',
+      (from) => {
+        expect(configOf({ MAIL_FROM: from }).mail.from).toBe(from);
       },
     );
 

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
 import { type Config, JWT_ALGORITHMS, PASSWORD_HASH_ALGORITHMS } from './config';
@@ -6,7 +7,11 @@ import { parseDurationSeconds } from './duration';
 import {
   estimatedEntropyBits,
   introspectionClients,
+  isAppUrl,
+  isHeaderText,
+  isMailbox,
   isOriginList,
+  isSmtpUrl,
   isTrustedProxySetting,
 } from './setting-checks';
 
@@ -16,6 +21,9 @@ const MIN_PRODUCTION_SECRET_BITS = 48;
 const MIN_PRODUCTION_CLIENT_SECRET_LENGTH = 32;
 
 const DEVELOPMENT_ISSUER = 'http://localhost:3000';
+const DEVELOPMENT_APP_URL = 'http://localhost:3000';
+// A reset link works as a password until it expires or is used.
+const MAX_PASSWORD_RESET_TTL_SECONDS = 24 * 3600;
 
 const duration = (fallback: string) =>
   z
@@ -108,6 +116,38 @@ const variables = z.object({
   ALLOW_REGISTRATION: z.stringbool({ error: 'must be true or false' }).default(true),
   // Unset: served outside production only (see toConfig).
   SWAGGER_ENABLED: z.stringbool({ error: 'must be true or false' }).optional(),
+  MAIL_ENABLED: z.stringbool({ error: 'must be true or false' }).default(true),
+  SMTP_URL: z
+    .string()
+    .refine(isSmtpUrl, {
+      message:
+        'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587, with at most ?ignoreTLS=true or ?requireTLS=true',
+    })
+    .optional(),
+  // Unset: a display name of APP_NAME at no-reply@localhost (see toConfig).
+  MAIL_FROM: z
+    .string()
+    .refine(isMailbox, {
+      message: 'must be an address, such as no-reply@example.com or "Example" <no-reply@example.com>',
+    })
+    .optional(),
+  APP_NAME: z
+    .string()
+    .max(100, 'must be at most 100 characters')
+    .refine(isHeaderText, { message: 'must be one line of printable characters' })
+    .default('nest-auth-service'),
+  // Unset: DEVELOPMENT_APP_URL, outside production only.
+  APP_URL: z
+    .string()
+    .refine(isAppUrl, {
+      message:
+        'must be an http:// or https:// URL such as https://app.example.com, without a query or fragment',
+    })
+    .optional(),
+  MAIL_MAX_ATTEMPTS: integer(10, 1, 100),
+  PASSWORD_RESET_TTL: duration('1h').refine((seconds) => seconds <= MAX_PASSWORD_RESET_TTL_SECONDS, {
+    message: 'must be at most 24h',
+  }),
   ADMIN_USERNAME: z.string().regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -').default('admin'),
   ADMIN_EMAIL: z.email().default('admin@example.com'),
   ADMIN_PASSWORD: z
@@ -181,6 +221,23 @@ export const envSchema = variables
         message: `is required in production: the service's public URL, which tokens name (not ${DEVELOPMENT_ISSUER})`,
       });
     }
+    if (env.MAIL_ENABLED) {
+      if (!env.SMTP_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SMTP_URL'],
+          message: 'is required in production, unless MAIL_ENABLED=false turns mail and its endpoints off',
+        });
+      }
+      if (!env.APP_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['APP_URL'],
+          message:
+            'is required in production, unless MAIL_ENABLED=false: the client application, whose links mail carries',
+        });
+      }
+    }
   })
   .transform(toConfig);
 
@@ -246,6 +303,19 @@ function toConfig(env: Variables): Config {
     metrics: { token: env.METRICS_TOKEN },
     introspection: {
       clients: introspectionClients(env.INTROSPECTION_CLIENTS).map(([id, secret]) => ({ id, secret })),
+    },
+    mail: {
+      isEnabled: env.MAIL_ENABLED,
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM?.trim() ?? `"${env.APP_NAME.replace(/["\\]/g, '\\$&')}" <no-reply@localhost>`,
+      appName: env.APP_NAME,
+      // Links append a path to it.
+      appUrl: (env.APP_URL ?? DEVELOPMENT_APP_URL).replace(/\/+$/, ''),
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
+      // Without a server, development mail lands in files; production needs SMTP_URL (or has mail off).
+      mailboxDir:
+        env.SMTP_URL || isProduction || env.DATA_DIR === ':memory:' ? undefined : join(env.DATA_DIR, 'mail'),
     },
   };
 }

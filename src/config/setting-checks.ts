@@ -105,3 +105,51 @@ function ipv6Bits(address: string): bigint {
         ];
   return groups.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
+
+// The query options SMTP_URL may carry; nodemailer would read any option from the query, the transport among them.
+export const SMTP_URL_OPTIONS = ['ignoreTLS', 'requireTLS'] as const;
+
+/** smtp://[user:pass@]host[:port] or smtps://…, with no path and no query but SMTP_URL_OPTIONS set to true/false. */
+export function isSmtpUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'smtp:' || url.protocol === 'smtps:') &&
+    url.hostname !== '' &&
+    (url.pathname === '' || url.pathname === '/') &&
+    url.hash === '' &&
+    [...url.searchParams].every(
+      ([key, option]) =>
+        (SMTP_URL_OPTIONS as readonly string[]).includes(key) && (option === 'true' || option === 'false'),
+    )
+  );
+}
+
+/** An http(s) base URL links are built on: no credentials, query or fragment, which a path appended would break. */
+export function isAppUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !/[?#]/.test(value)
+  );
+}
+
+/** A From header: an address, bare or after a display name in angle brackets; one line, so no header can follow. */
+export const isMailbox = (value: string): boolean =>
+  !/\p{Cc}/u.test(value) && /^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@"]+@[^\s<>@]+)$/.test(value.trim());
+
+/** Text that goes into a header (a subject, a display name): printable, one line. */
+export const isHeaderText = (value: string): boolean => !/\p{Cc}/u.test(value);
