@@ -12,7 +12,7 @@ const LAYERS = [
   ['common'],
   ['config'],
   ['database', 'secrets', 'metrics', 'auth-cache'],
-  ['audit', 'passwords', 'rate-limit', 'sessions'],
+  ['audit', 'mail', 'passwords', 'rate-limit', 'sessions'],
   ['users'],
   ['auth'],
   ['admin', 'health'],
