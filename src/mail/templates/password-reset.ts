@@ -1,0 +1,43 @@
+import { html, htmlDocument, htmlLink, type MailContent, minutesInWords } from './html';
+
+export interface PasswordResetFields {
+  appName: string;
+  username: string;
+  /** <APP_URL>/reset-password#token=…: the application reads the token and POSTs it. */
+  link: string;
+  ttlMinutes: number;
+}
+
+export function passwordResetMessage({
+  appName,
+  username,
+  link,
+  ttlMinutes,
+}: PasswordResetFields): MailContent {
+  const subject = `Reset your ${appName} password`;
+  const within = minutesInWords(ttlMinutes);
+  const text = [
+    `Hello ${username},`,
+    '',
+    `Someone asked to reset the password of your ${appName} account. To choose a new one, open this link within ${within}:`,
+    '',
+    link,
+    '',
+    'The link works once. If you did not ask for this, ignore this message: your password stays as it is.',
+    '',
+    appName,
+  ].join('\n');
+  return {
+    subject,
+    text,
+    html: htmlDocument(subject, [
+      html`Hello ${username},`,
+      html`Someone asked to reset the password of your ${appName} account. To choose a new one, open this link
+      within ${within}:`,
+      ...htmlLink('Choose a new password', link),
+      html`The link works once. If you did not ask for this, ignore this message: your password stays as it
+      is.`,
+      html`${appName}`,
+    ]),
+  };
+}
