@@ -9,6 +9,7 @@ import { ContentTypeGuard } from './common/content-type.guard';
 import { loadConfigModule } from './config/config.module';
 import type { Config } from './config/config';
 import { AuthCacheModule } from './auth-cache/auth-cache.module';
+import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -33,6 +34,7 @@ export class AppModule {
         AdminModule,
         HealthModule,
         MetricsModule,
+        MailModule,
         RateLimitModule,
       ],
       providers: [

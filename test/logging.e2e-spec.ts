@@ -3,6 +3,8 @@ import { ConsoleLogger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { DATABASE } from '../src/database/database';
+import { MailTransport } from '../src/mail/mail-transport';
+import { OutboxSender } from '../src/mail/outbox-sender';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -45,6 +47,17 @@ describe('logs', () => {
         .type('form')
         .send({ grant_type: 'password', username: user.username, password: 'form-password-three' });
       secrets.push('form-password-three');
+
+      // A reset link goes through the outbox and the transport (memory here), and is used.
+      await http(app).post('/auth/password/forgot').send({ email: user.email });
+      await app.get(OutboxSender).drain();
+      const link = /\S+#token=([A-Za-z0-9_-]+)/.exec(app.get(MailTransport).keptMessages.at(-1)?.text ?? '');
+      expect(link).not.toBeNull();
+      secrets.push(link![0], link![1]!);
+      await http(app).post('/auth/password/reset').send({ token: link![1], password: 'reset-password-four' });
+      secrets.push('reset-password-four');
+      await http(app).post('/auth/password/reset').send({ token: link![1], password: 'reset-password-five' });
+      secrets.push('reset-password-five');
 
       await (client instanceof Pool ? client.end() : client.close());
       const failed = await http(app)

@@ -15,6 +15,8 @@ export const AUDIT_EVENT_TYPES = [
   'user.deleted',
   'user.unlocked',
   'client.auth_failed',
+  'password.reset_requested',
+  'password.reset',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

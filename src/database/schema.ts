@@ -14,6 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-event';
 import type { AuthMethod } from '../sessions/session';
+import type { AccountTokenPurpose, MailTemplateName } from '../users/user';
 import { ROLES } from '../users/user';
 
 export const roleEnum = pgEnum('role', ROLES);
@@ -109,5 +110,57 @@ export const auditEvents = pgTable(
     index('audit_events_created_at_idx').on(table.createdAt),
     index('audit_events_user_id_created_at_idx').on(table.userId, table.createdAt),
     index('audit_events_type_created_at_idx').on(table.type, table.createdAt),
+  ],
+);
+
+/**
+ * One-time tokens sent by mail (password reset, for now), by SHA-256 hash only. A token is derived from its row's
+ * id with a server-held key when the message is sent, so neither this table nor the outbox holds a usable one.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').$type<AccountTokenPurpose>().notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    expiresAt: timestamptz('expires_at').notNull(),
+    usedAt: timestamptz('used_at'),
+  },
+  (table) => [
+    uniqueIndex('account_tokens_token_hash_key').on(table.tokenHash),
+    index('account_tokens_user_id_purpose_idx').on(table.userId, table.purpose, table.createdAt),
+  ],
+);
+
+/**
+ * Messages to send, written in the transaction of the change they report and delivered by every instance's
+ * OutboxSender: a row is claimed with a lease (FOR UPDATE SKIP LOCKED), sent, and marked; a failure is retried
+ * with back-off until `failed`. A message's link is rebuilt at send time from `tokenId`; no row holds a token.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    template: text('template').$type<MailTemplateName>().notNull(),
+    recipient: text('recipient').notNull(),
+    fields: jsonb('fields').$type<Record<string, string>>().notNull().default({}),
+    tokenId: uuid('token_id').references(() => accountTokens.id, { onDelete: 'set null' }),
+    status: text('status').$type<'pending' | 'sent' | 'failed'>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamptz('next_attempt_at').notNull().defaultNow(),
+    leaseUntil: timestamptz('lease_until'),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    sentAt: timestamptz('sent_at'),
+  },
+  (table) => [
+    index('outbox_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending'`),
+    check('outbox_status_known', sql`${table.status} in ('pending', 'sent', 'failed')`),
   ],
 );

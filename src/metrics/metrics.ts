@@ -50,3 +50,16 @@ export const rateLimitKeysEvicted = new Counter({
   help: 'Rate-limit windows forgotten, least recently used first, to keep the in-memory count under its cap',
   registers: [registry],
 });
+
+export const mailMessages = new Counter({
+  name: 'mail_messages_total',
+  help: 'Messages by template and outcome: queued in the outbox, sent, or failed for good after MAIL_MAX_ATTEMPTS',
+  labelNames: ['template', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const mailOutboxBacklog = new Gauge({
+  name: 'mail_outbox_backlog',
+  help: 'Messages in the outbox waiting to be sent (due or retrying), as last counted by this instance',
+  registers: [registry],
+});

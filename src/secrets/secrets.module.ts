@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Config } from '../config/config';
+import { AccountTokens } from './account-tokens';
 import { loadSecrets, Secrets } from './secrets';
 
 @Global()
@@ -15,7 +16,8 @@ import { loadSecrets, Secrets } from './secrets';
           dataDir: config.get('dataDir', { infer: true }),
         }),
     },
+    AccountTokens,
   ],
-  exports: [Secrets],
+  exports: [Secrets, AccountTokens],
 })
 export class SecretsModule {}

@@ -28,3 +28,9 @@ export interface UserChanges {
   roles?: Role[];
   disabled?: boolean;
 }
+
+/** What a one-time token sent by mail is for. */
+export type AccountTokenPurpose = 'password_reset';
+
+/** The messages the service sends; one template file each in src/mail/templates/. */
+export type MailTemplateName = 'password-reset' | 'password-changed';

@@ -8,17 +8,22 @@ import { AdminBootstrap } from './admin-bootstrap';
 import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 import { MeController } from './me.controller';
+import { PasswordResetController } from './password-reset.controller';
+import { PasswordResetRepository } from './password-reset.repository';
+import { PasswordResetService } from './password-reset.service';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [SessionsModule, AuditModule, PasswordsModule, RateLimitStorageModule],
-  controllers: [MeController],
+  controllers: [MeController, PasswordResetController],
   providers: [
     UsersRepository,
     UsersService,
     CredentialsRepository,
     CredentialsService,
+    PasswordResetRepository,
+    PasswordResetService,
     AdminBootstrap,
     Clock,
   ],

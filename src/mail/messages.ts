@@ -1,0 +1,40 @@
+import type { Config } from '../config/config';
+import type { MailTemplateName } from '../users/user';
+import type { MailContent } from './templates/html';
+import { passwordChangedMessage } from './templates/password-changed';
+import { passwordResetMessage } from './templates/password-reset';
+
+/**
+ * A queued message as it is sent: its template with the fields the outbox kept, and the link rebuilt from the
+ * token derived at send time (the outbox never holds it). Links carry the token in the fragment, which no server
+ * log or Referer receives; the application POSTs it.
+ */
+export function renderMessage(
+  template: MailTemplateName,
+  fields: Record<string, string>,
+  token: string | undefined,
+  mail: Pick<Config['mail'], 'appName' | 'appUrl' | 'passwordResetTtlSeconds'>,
+): MailContent {
+  const username = fields.username ?? '';
+  switch (template) {
+    case 'password-reset':
+      return passwordResetMessage({
+        appName: mail.appName,
+        username,
+        link: `${mail.appUrl}/reset-password#token=${requireToken(token, template)}`,
+        ttlMinutes: Math.round(mail.passwordResetTtlSeconds / 60),
+      });
+    case 'password-changed':
+      return passwordChangedMessage({ appName: mail.appName, username });
+  }
+}
+
+/** A message that can never be sent (its token row is gone with its user): failed at once, not retried. */
+export class ObsoleteMessageError extends Error {}
+
+function requireToken(token: string | undefined, template: MailTemplateName): string {
+  if (!token) {
+    throw new ObsoleteMessageError(`The ${template} message has no token any more`);
+  }
+  return token;
+}

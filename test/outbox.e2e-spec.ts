@@ -1,0 +1,100 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { eq } from 'drizzle-orm';
+import type { ParsedMail } from 'mailparser';
+import { DATABASE, type Database } from '../src/database/database';
+import { outbox } from '../src/database/schema';
+import { OutboxSender } from '../src/mail/outbox-sender';
+import { FakeClock } from './support/fake-clock';
+import { createUser, http } from './support/factories';
+import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
+import { closeTestApp, createTestApp } from './support/test-app';
+
+/** The outbox under faults: a request never waits for SMTP, and a message outlives a mail server's absence. */
+describe('outbox', () => {
+  let app: NestFastifyApplication;
+  let smtp: TestSmtpServer;
+  const clock = new FakeClock();
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    app = await createTestApp({ SMTP_URL: smtp.url, MAIL_MAX_ATTEMPTS: '3' }, { clock });
+  });
+
+  afterAll(async () => {
+    await closeTestApp(app);
+    await smtp.stop();
+  });
+
+  afterEach(async () => {
+    smtp.setMode('accept');
+    await smtp.start();
+    clock.advance(3600);
+  });
+
+  const to = (address: string) => (message: ParsedMail) =>
+    [message.to].flat().some((field) => field?.text.includes(address));
+  const drain = () => app.get(OutboxSender).drain();
+  const rowOf = async (recipient: string) => {
+    const [row] = await app
+      .get<Database>(DATABASE)
+      .select({ status: outbox.status, attempts: outbox.attempts, lastError: outbox.lastError })
+      .from(outbox)
+      .where(eq(outbox.recipient, recipient));
+    return row;
+  };
+
+  it('answers 202 with the mail server down, and delivers the message once it is back', async () => {
+    const user = await createUser(app);
+    await smtp.stop();
+    expect((await http(app).post('/auth/password/forgot').send({ email: user.email })).status).toBe(202);
+    await drain();
+    expect(await rowOf(user.email)).toEqual({
+      status: 'pending',
+      attempts: 1,
+      lastError: expect.any(String),
+    });
+
+    await smtp.start();
+    await drain();
+    // Not before its back-off: 30 s after the first attempt.
+    expect((await rowOf(user.email))?.attempts).toBe(1);
+    clock.advance(31);
+    await drain();
+    await smtp.waitForMessage(to(user.email));
+    expect(await rowOf(user.email)).toEqual({ status: 'sent', attempts: 2, lastError: null });
+  });
+
+  it('answers at once while the mail server holds every message', async () => {
+    const user = await createUser(app);
+    smtp.setMode('stall');
+    const res = await http(app).post('/auth/password/forgot').send({ email: user.email });
+    // The sender is holding the message at the server, or about to: the answer did not wait for it.
+    expect(res.status).toBe(202);
+    expect(smtp.messages.filter(to(user.email))).toEqual([]);
+    smtp.setMode('accept');
+    await drain();
+    await smtp.waitForMessage(to(user.email));
+  });
+
+  it('marks a message failed after MAIL_MAX_ATTEMPTS refusals, backing off 30 s then 60 s', async () => {
+    const user = await createUser(app);
+    smtp.setMode('reject');
+    expect((await http(app).post('/auth/password/forgot').send({ email: user.email })).status).toBe(202);
+    await drain();
+    expect(await rowOf(user.email)).toMatchObject({ status: 'pending', attempts: 1 });
+    clock.advance(31);
+    await drain();
+    expect(await rowOf(user.email)).toMatchObject({ status: 'pending', attempts: 2 });
+    clock.advance(31);
+    await drain();
+    expect(await rowOf(user.email)).toMatchObject({ status: 'pending', attempts: 2 });
+    clock.advance(30);
+    await drain();
+    expect(await rowOf(user.email)).toMatchObject({ status: 'failed', attempts: 3 });
+    clock.advance(7200);
+    smtp.setMode('accept');
+    await drain();
+    expect(await rowOf(user.email)).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(smtp.messages.filter(to(user.email))).toEqual([]);
+  });
+});
