@@ -1,7 +1,8 @@
 // npm run test:readme: runs the README's curl walk-through, as written, against the built service, so it cannot rot.
 // Each curl fails on an HTTP error status (--fail-with-body); the output must show what the walk-through promises.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admin, build, root, startService } from './lib/service.mjs';
 
@@ -13,7 +14,9 @@ if (!walkThrough?.includes('B=http://localhost:3000')) {
 }
 
 build();
-const service = await startService();
+// The walk-through reads the mailbox folder as ./data/mail, as after npm start: it runs where DATA_DIR=./data is.
+const workDir = mkdtempSync(join(tmpdir(), 'readme-walk-through-'));
+const service = await startService({ DATA_DIR: join(workDir, 'data') });
 let run;
 try {
   const script = walkThrough
@@ -22,10 +25,11 @@ try {
   run = spawnSync(
     'bash',
     ['-c', `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; echo; }\n${script}`],
-    { encoding: 'utf8', timeout: 60_000 },
+    { cwd: workDir, encoding: 'utf8', timeout: 60_000 },
   );
 } finally {
   await service.stop();
+  rmSync(workDir, { recursive: true, force: true });
 }
 
 console.log(run.stdout);
