@@ -115,6 +115,8 @@ describe('/admin', () => {
         fullName: null,
         roles: expect.any(Array),
         disabled: expect.any(Boolean),
+        emailVerified: expect.any(Boolean),
+        pendingEmail: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -169,6 +171,8 @@ describe('/admin', () => {
         fullName: 'Made By Admin',
         roles: ['user', 'admin'],
         disabled: false,
+        emailVerified: false,
+        pendingEmail: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

@@ -46,6 +46,8 @@ describe('auth', () => {
         fullName: 'Jane Doe',
         roles: ['user'],
         disabled: false,
+        emailVerified: false,
+        pendingEmail: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

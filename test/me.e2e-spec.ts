@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { MailTransport } from '../src/mail/mail-transport';
+import { OutboxSender } from '../src/mail/outbox-sender';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -51,6 +53,8 @@ describe('/users/me', () => {
         fullName: 'Ada Lovelace',
         roles: ['user'],
         disabled: false,
+        emailVerified: false,
+        pendingEmail: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -75,15 +79,25 @@ describe('/users/me', () => {
       expect(cleared.body.fullName).toBeNull();
     });
 
-    it('changes the email with the current password, and the new email signs in', async () => {
+    it('changes the email with the current password once the new address confirms it, and the new email signs in', async () => {
       const user = await createUser(app);
       const { accessToken } = await signIn(app, user);
       const email = `${randomUUID()}@example.com`;
       const res = await patchMe(accessToken, { email, currentPassword: user.password });
       expect(res.status).toBe(200);
-      expect(res.body.email).toBe(email);
+      expect(res.body.email).toBe(user.email);
+      expect(res.body.pendingEmail).toBe(email);
       expect(new Date(res.body.updatedAt).getTime()).toBeGreaterThanOrEqual(
         new Date(res.body.createdAt).getTime(),
+      );
+      // No SMTP_URL and DATA_DIR=:memory: here, so the transport keeps the messages in memory.
+      await app.get(OutboxSender).drain();
+      const confirmation = app.get(MailTransport).keptMessages.find((message) => message.to === email);
+      const token = /#token=([A-Za-z0-9_-]+)/.exec(confirmation?.text ?? '')?.[1];
+      expect((await http(app).post('/auth/email/verify').send({ token })).status).toBe(204);
+      const changed = await get('/users/me', accessToken);
+      expect(changed.body).toEqual(
+        expect.objectContaining({ email, pendingEmail: null, emailVerified: true }),
       );
       await signIn(app, { username: email, password: user.password });
     });

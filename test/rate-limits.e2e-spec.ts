@@ -162,6 +162,25 @@ describe('rate limits', () => {
     expect((await register(5)).status).toBe(429);
   });
 
+  it.each([
+    ['/auth/password/forgot', 71, { email: 'someone@example.com' }],
+    ['/auth/password/reset', 72, { token: 'A'.repeat(43), password: 'violet kettle paper moon' }],
+    ['/auth/email/verify', 73, { token: 'A'.repeat(43) }],
+    ['/auth/email/verify/resend', 74, { email: 'someone@example.com' }],
+  ])('limits POST %s per address', async (path, client, body) => {
+    const send = () =>
+      http(app)
+        .post(path)
+        .set(from(address(client)))
+        .send(body);
+    for (let index = 0; index < 5; index++) {
+      expect((await send()).status).not.toBe(429);
+    }
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual(tooMany);
+  });
+
   it('counts password changes in the same per-address budget as sign-ins', async () => {
     const username = named('changer');
     const password = 'violet kettle paper moon';

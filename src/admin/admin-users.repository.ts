@@ -42,9 +42,13 @@ export class AdminUsersRepository {
       if (!staysEnabledAdmin && isOnly(admins, id)) {
         return { outcome: 'last-admin' };
       }
+      // A new address is not verified, unless the admin says it is.
+      const isNewEmail =
+        changes.email !== undefined && changes.email.toLowerCase() !== target.email.toLowerCase();
+      const emailVerified = changes.emailVerified ?? (isNewEmail ? false : undefined);
       const [updated] = await tx
         .update(users)
-        .set({ ...changes, updatedAt: sql`now()` })
+        .set({ ...changes, emailVerified, updatedAt: sql`now()` })
         .where(eq(users.id, id))
         .returning(publicColumns);
       return { outcome: 'done', value: updated! };

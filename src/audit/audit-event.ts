@@ -17,6 +17,9 @@ export const AUDIT_EVENT_TYPES = [
   'client.auth_failed',
   'password.reset_requested',
   'password.reset',
+  'email.verified',
+  'email.change_requested',
+  'email.changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,7 +1,10 @@
 import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { SecurityEvent } from '../audit/audit-event';
 import type { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import type { Config } from '../config/config';
+import { validateEnv } from '../config/env.schema';
 import { OAuthError } from '../common/oauth-error';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Authentication, Session, SignInProof } from '../sessions/session';
@@ -18,6 +21,8 @@ const USER: User = {
   fullName: null,
   roles: ['user'],
   disabled: false,
+  emailVerified: true,
+  pendingEmail: null,
   createdAt: new Date(),
   updatedAt: new Date(),
 };
@@ -77,7 +82,8 @@ function build(release: LockoutRelease = { locked: false }, { isDisabledMeanwhil
       return NOW;
     }
   })();
-  const service = new SignInService(credentials, sessions, tokens, audit, clock);
+  const config = new ConfigService<Config, true>(validateEnv({}));
+  const service = new SignInService(credentials, sessions, tokens, audit, clock, config);
   const proved = (user: User = USER): SignInProof => ({
     outcome: 'proved',
     user,

@@ -1,8 +1,10 @@
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { OAuthError } from '../common/oauth-error';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
+import type { Config } from '../config/config';
 import type { Authentication, ClientInfo, SignInProof } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { CredentialsService } from '../users/credentials.service';
@@ -18,6 +20,8 @@ export interface AcceptedSignIn {
 
 export const WRONG_CREDENTIALS = 'Invalid username or password';
 export const DISABLED = 'This account is disabled';
+export const EMAIL_NOT_VERIFIED =
+  'Verify your email address first: use the link sent to it, or ask for a new one';
 
 /**
  * Where every way of signing in ends: a door proves who, this decides whether (disabled, lockout, rehash), then
@@ -33,7 +37,12 @@ export class SignInService {
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-  ) {}
+    config: ConfigService<Config, true>,
+  ) {
+    this.requiresVerifiedEmail = config.get('registration', { infer: true }).requiresVerifiedEmail;
+  }
+
+  private readonly requiresVerifiedEmail: boolean;
 
   /** A proof through to its tokens. */
   async signIn(proof: SignInProof, client: ClientInfo): Promise<TokenPairDto> {
@@ -73,6 +82,10 @@ export class SignInService {
     if (user.disabled) {
       await this.recordFailure(user.id, 'disabled', client);
       throw new ForbiddenException(DISABLED);
+    }
+    if (this.requiresVerifiedEmail && !user.emailVerified) {
+      await this.recordFailure(user.id, 'email not verified', client);
+      throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
     return { user, authentication: { methods: proof.methods, at: this.clock.now() } };
   }

@@ -58,7 +58,11 @@ export interface Config {
     accountBlockSeconds: number;
   };
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
-  registration: { isOpen: boolean };
+  registration: {
+    isOpen: boolean;
+    /** A right password to an account whose address is not verified is a 403 (REQUIRE_EMAIL_VERIFICATION). */
+    requiresVerifiedEmail: boolean;
+  };
   bootstrapAdmin: { username: string; email: string; password?: string };
   metrics: { token?: string };
   introspection: { clients: { id: string; secret: string }[] };
@@ -74,6 +78,7 @@ export interface Config {
     appUrl: string;
     maxAttempts: number;
     passwordResetTtlSeconds: number;
+    emailVerificationTtlSeconds: number;
     /** One .eml file per message, when there is no SMTP_URL outside production (DATA_DIR/mail); unset: memory. */
     mailboxDir?: string;
   };

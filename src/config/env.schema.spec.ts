@@ -42,7 +42,7 @@ const DEFAULTS: Config = {
     accountBlockSeconds: 900,
   },
   lockout: { threshold: 5, baseSeconds: 60, maxSeconds: 900 },
-  registration: { isOpen: true },
+  registration: { isOpen: true, requiresVerifiedEmail: false },
   bootstrapAdmin: { username: 'admin', email: 'admin@example.com' },
   metrics: {},
   introspection: { clients: [] },
@@ -53,6 +53,7 @@ const DEFAULTS: Config = {
     appUrl: 'http://localhost:3000',
     maxAttempts: 10,
     passwordResetTtlSeconds: 3600,
+    emailVerificationTtlSeconds: 86400,
     mailboxDir: 'data/mail',
   },
 };
@@ -136,7 +137,7 @@ describe('validateEnv', () => {
       jwt: { ...DEFAULTS.jwt, accessTokenTtlSeconds: 300 },
       sessions: { ...DEFAULTS.sessions, refreshTokenTtlSeconds: 43_200 },
       passwords: { ...DEFAULTS.passwords, bcryptCost: 4 },
-      registration: { isOpen: false },
+      registration: { isOpen: false, requiresVerifiedEmail: false },
       bootstrapAdmin: {
         username: 'root.admin',
         email: 'admin@example.com',
@@ -219,8 +220,18 @@ describe('validateEnv', () => {
     ['PASSWORD_RESET_TTL', '25h'],
     ['PASSWORD_RESET_TTL', '2d'],
     ['PASSWORD_RESET_TTL', '86401'],
+    ['EMAIL_VERIFICATION_TTL', '8d'],
+    ['EMAIL_VERIFICATION_TTL', '0'],
+    ['REQUIRE_EMAIL_VERIFICATION', 'yes please'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(namedVariables({ [name]: value })).toEqual([name]);
+  });
+
+  it('refuses REQUIRE_EMAIL_VERIFICATION without mail: no one could verify, so no one could sign in', () => {
+    expect(namedVariables({ REQUIRE_EMAIL_VERIFICATION: 'true', MAIL_ENABLED: 'false' })).toEqual([
+      'REQUIRE_EMAIL_VERIFICATION',
+    ]);
+    expect(validateEnv({ REQUIRE_EMAIL_VERIFICATION: 'true' }).registration.requiresVerifiedEmail).toBe(true);
   });
 
   it('names every bad variable at once', () => {
@@ -521,6 +532,7 @@ describe('validateEnv', () => {
         appUrl: 'https://example.com/app',
         maxAttempts: 3,
         passwordResetTtlSeconds: 86_400,
+        emailVerificationTtlSeconds: 86_400,
       });
     });
 

@@ -24,6 +24,7 @@ const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 const DEVELOPMENT_APP_URL = 'http://localhost:3000';
 // A reset link works as a password until it expires or is used.
 const MAX_PASSWORD_RESET_TTL_SECONDS = 24 * 3600;
+const MAX_EMAIL_VERIFICATION_TTL_SECONDS = 7 * 24 * 3600;
 
 const duration = (fallback: string) =>
   z
@@ -148,6 +149,10 @@ const variables = z.object({
   PASSWORD_RESET_TTL: duration('1h').refine((seconds) => seconds <= MAX_PASSWORD_RESET_TTL_SECONDS, {
     message: 'must be at most 24h',
   }),
+  EMAIL_VERIFICATION_TTL: duration('24h').refine((seconds) => seconds <= MAX_EMAIL_VERIFICATION_TTL_SECONDS, {
+    message: 'must be at most 7d',
+  }),
+  REQUIRE_EMAIL_VERIFICATION: z.stringbool({ error: 'must be true or false' }).default(false),
   ADMIN_USERNAME: z.string().regex(USERNAME_PATTERN, 'must be 3 to 32 of A-Z a-z 0-9 . _ -').default('admin'),
   ADMIN_EMAIL: z.email().default('admin@example.com'),
   ADMIN_PASSWORD: z
@@ -165,6 +170,13 @@ type Variables = z.output<typeof variables>;
 
 export const envSchema = variables
   .superRefine((env, ctx) => {
+    if (env.REQUIRE_EMAIL_VERIFICATION && !env.MAIL_ENABLED) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REQUIRE_EMAIL_VERIFICATION'],
+        message: 'needs MAIL_ENABLED: no one could verify an address, so no one could sign in',
+      });
+    }
     if (env.NODE_ENV !== 'production') {
       return;
     }
@@ -298,7 +310,7 @@ function toConfig(env: Variables): Config {
       baseSeconds: env.LOCKOUT_BASE_SECONDS,
       maxSeconds: env.LOCKOUT_MAX_SECONDS,
     },
-    registration: { isOpen: env.ALLOW_REGISTRATION },
+    registration: { isOpen: env.ALLOW_REGISTRATION, requiresVerifiedEmail: env.REQUIRE_EMAIL_VERIFICATION },
     bootstrapAdmin: { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
     metrics: { token: env.METRICS_TOKEN },
     introspection: {
@@ -313,6 +325,7 @@ function toConfig(env: Variables): Config {
       appUrl: (env.APP_URL ?? DEVELOPMENT_APP_URL).replace(/\/+$/, ''),
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
+      emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL,
       // Without a server, development mail lands in files; production needs SMTP_URL (or has mail off).
       mailboxDir:
         env.SMTP_URL || isProduction || env.DATA_DIR === ':memory:' ? undefined : join(env.DATA_DIR, 'mail'),

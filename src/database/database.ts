@@ -18,6 +18,9 @@ export interface DatabaseEvents {
 /** The Drizzle database, the same type whichever driver (pg or PGlite) is underneath. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
 
+/** The transaction `Database.transaction` hands its callback, for repository steps that run inside one. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 const UNIQUE_VIOLATION = '23505';
 
 /** True when a query failed on a unique index; Drizzle wraps the driver's error in `cause`. */

@@ -34,6 +34,9 @@ export const users = pgTable(
       .notNull()
       .default(sql`'{user}'::role[]`),
     disabled: boolean('disabled').notNull().default(false),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    /** An address asked for in place of `email`, until its confirmation link is used. */
+    pendingEmail: text('pending_email'),
     /** Consecutive failed sign-ins; reset by a success or an admin's unlock. */
     failedSignIns: integer('failed_sign_ins').notNull().default(0),
     lockedUntil: timestamptz('locked_until'),
@@ -126,6 +129,8 @@ export const accountTokens = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     purpose: text('purpose').$type<AccountTokenPurpose>().notNull(),
     tokenHash: text('token_hash').notNull(),
+    /** The address a verification token proves (the current one, or the pending one of an email change). */
+    email: text('email'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     expiresAt: timestamptz('expires_at').notNull(),
     usedAt: timestamptz('used_at'),

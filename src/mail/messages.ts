@@ -1,6 +1,9 @@
 import type { Config } from '../config/config';
 import type { MailTemplateName } from '../users/user';
 import type { MailContent } from './templates/html';
+import { emailChangeConfirmMessage } from './templates/email-change-confirm';
+import { emailChangeNoticeMessage } from './templates/email-change-notice';
+import { emailVerificationMessage } from './templates/email-verification';
 import { passwordChangedMessage } from './templates/password-changed';
 import { passwordResetMessage } from './templates/password-reset';
 
@@ -13,7 +16,10 @@ export function renderMessage(
   template: MailTemplateName,
   fields: Record<string, string>,
   token: string | undefined,
-  mail: Pick<Config['mail'], 'appName' | 'appUrl' | 'passwordResetTtlSeconds'>,
+  mail: Pick<
+    Config['mail'],
+    'appName' | 'appUrl' | 'passwordResetTtlSeconds' | 'emailVerificationTtlSeconds'
+  >,
 ): MailContent {
   const username = fields.username ?? '';
   switch (template) {
@@ -26,6 +32,23 @@ export function renderMessage(
       });
     case 'password-changed':
       return passwordChangedMessage({ appName: mail.appName, username });
+    case 'email-verification':
+      return emailVerificationMessage({
+        appName: mail.appName,
+        username,
+        link: `${mail.appUrl}/verify-email#token=${requireToken(token, template)}`,
+        ttlMinutes: Math.round(mail.emailVerificationTtlSeconds / 60),
+      });
+    case 'email-change-confirm':
+      return emailChangeConfirmMessage({
+        appName: mail.appName,
+        username,
+        newEmail: fields.newEmail ?? '',
+        link: `${mail.appUrl}/verify-email#token=${requireToken(token, template)}`,
+        ttlMinutes: Math.round(mail.emailVerificationTtlSeconds / 60),
+      });
+    case 'email-change-notice':
+      return emailChangeNoticeMessage({ appName: mail.appName, username, newEmail: fields.newEmail ?? '' });
   }
 }
 

@@ -20,7 +20,6 @@ import { PasswordResetService } from './password-reset.service';
 
 @ApiTags('auth')
 @Anonymous()
-@AuthRateLimit()
 @UseGuards(MailEnabledGuard)
 @NoStore()
 @ApiBadRequestResponse({ type: ErrorDto })
@@ -33,6 +32,8 @@ import { PasswordResetService } from './password-reset.service';
 export class PasswordResetController {
   constructor(private readonly resets: PasswordResetService) {}
 
+  // Per handler: the rate-limit guard reads the handler's metadata.
+  @AuthRateLimit()
   @Post('forgot')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a reset link to this address, if an account has it; 202 either way' })
@@ -43,6 +44,7 @@ export class PasswordResetController {
     await this.resets.request(body.email, client);
   }
 
+  @AuthRateLimit()
   @Post('reset')
   @HttpCode(204)
   @ApiOperation({ summary: 'Set a new password with the token of a reset link; every session ends' })

@@ -9,6 +9,9 @@ export interface User {
   fullName: string | null;
   roles: Role[];
   disabled: boolean;
+  emailVerified: boolean;
+  /** The address of an email change waiting for its confirmation; null when none. */
+  pendingEmail: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -27,10 +30,16 @@ export interface UserChanges {
   fullName?: string | null;
   roles?: Role[];
   disabled?: boolean;
+  emailVerified?: boolean;
 }
 
 /** What a one-time token sent by mail is for. */
-export type AccountTokenPurpose = 'password_reset';
+export type AccountTokenPurpose = 'password_reset' | 'email_verification';
 
 /** The messages the service sends; one template file each in src/mail/templates/. */
-export type MailTemplateName = 'password-reset' | 'password-changed';
+export type MailTemplateName =
+  | 'password-reset'
+  | 'password-changed'
+  | 'email-verification'
+  | 'email-change-confirm'
+  | 'email-change-notice';

@@ -7,6 +7,9 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
+import { EmailVerificationController } from './email-verification.controller';
+import { EmailVerificationRepository } from './email-verification.repository';
+import { EmailVerificationService } from './email-verification.service';
 import { MeController } from './me.controller';
 import { PasswordResetController } from './password-reset.controller';
 import { PasswordResetRepository } from './password-reset.repository';
@@ -16,7 +19,7 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [SessionsModule, AuditModule, PasswordsModule, RateLimitStorageModule],
-  controllers: [MeController, PasswordResetController],
+  controllers: [MeController, PasswordResetController, EmailVerificationController],
   providers: [
     UsersRepository,
     UsersService,
@@ -24,6 +27,8 @@ import { UsersService } from './users.service';
     CredentialsService,
     PasswordResetRepository,
     PasswordResetService,
+    EmailVerificationRepository,
+    EmailVerificationService,
     AdminBootstrap,
     Clock,
   ],

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, getTableColumns, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, gt, isNull, ne, sql } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
+import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database } from '../database/database';
 import { sessions, users } from '../database/schema';
+import { insertVerification, type Verification } from './email-verification.repository';
 import type { AuthUser, Role, User, UserChanges } from './user';
 
 /** Every column but the credentials: what the rest of the service may read of a user. */
@@ -19,6 +21,7 @@ export interface NewUser {
   fullName?: string | null;
   passwordHash: string;
   roles: Role[];
+  emailVerified?: boolean;
 }
 
 @Injectable()
@@ -81,6 +84,17 @@ export class UsersRepository {
     return row !== undefined;
   }
 
+  /** Whether an account other than `exceptId` has this address, without regard to case. */
+  async existsByEmail(email: string, exceptId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(
+        and(sql`lower(${users.email}) = ${normaliseEmail(email).toLowerCase()}`, ne(users.id, exceptId)),
+      );
+    return row !== undefined;
+  }
+
   async existsByUsername(username: string): Promise<boolean> {
     const [row] = await this.db
       .select({ id: users.id })
@@ -90,9 +104,15 @@ export class UsersRepository {
   }
 
   /** Throws a unique violation (see isUniqueViolation) when the username or email is taken. */
-  async insert(user: NewUser): Promise<User> {
-    const [created] = await this.db.insert(users).values(user).returning(publicColumns);
-    return created!;
+  /** With `verification`, its token and message are written in the same transaction. */
+  async insert(user: NewUser, verification?: Verification): Promise<User> {
+    return this.db.transaction(async (tx) => {
+      const [created] = await tx.insert(users).values(user).returning(publicColumns);
+      if (verification) {
+        await insertVerification(tx, created!.id, verification);
+      }
+      return created!;
+    });
   }
 
   async update(id: string, changes: UserChanges): Promise<User | undefined> {

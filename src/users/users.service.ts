@@ -10,7 +10,9 @@ import { AuditService } from '../audit/audit.service';
 import type { Config } from '../config/config';
 import { isUniqueViolation } from '../database/database';
 import type { ClientInfo } from '../sessions/session';
+import { normaliseEmail } from '../common/credentials-rules';
 import { CredentialsService } from './credentials.service';
+import { EmailVerificationService } from './email-verification.service';
 import { type AuthUser, type Role, ROLES, type User } from './user';
 import { UsersRepository } from './users.repository';
 
@@ -23,6 +25,7 @@ export interface Registration {
 
 export interface NewAccount extends Registration {
   roles?: Role[];
+  emailVerified?: boolean;
 }
 
 export interface ProfileChanges {
@@ -41,6 +44,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly credentials: CredentialsService,
+    private readonly verifications: EmailVerificationService,
     private readonly audit: AuditService,
     private readonly config: ConfigService<Config, true>,
   ) {}
@@ -54,14 +58,26 @@ export class UsersService {
     return user;
   }
 
-  /** A new account whose password passes the policy; 409 when the username or email is taken. */
-  async create({ password, roles = ['user'], ...account }: NewAccount): Promise<User> {
+  /**
+   * A new account whose password passes the policy; 409 when the username or email is taken. An address not
+   * verified already gets its verification link, written with the account.
+   */
+  async create({ password, roles = ['user'], emailVerified = false, ...account }: NewAccount): Promise<User> {
     const passwordHash = await this.credentials.hashNew(password, account);
+    const verification = emailVerified ? undefined : this.verifications.forNewAccount(account);
+    let user: User;
     try {
-      return await this.users.insert({ ...account, passwordHash, roles: normaliseRoles(roles) });
+      user = await this.users.insert(
+        { ...account, passwordHash, roles: normaliseRoles(roles), emailVerified },
+        verification,
+      );
     } catch (error) {
       throw isUniqueViolation(error) ? new ConflictException(TAKEN) : error;
     }
+    if (verification) {
+      this.verifications.countQueued(verification);
+    }
+    return user;
   }
 
   /** The caller of an access token, or undefined when its session ended or the user was disabled or deleted. */
@@ -85,13 +101,24 @@ export class UsersService {
     if (email !== undefined && currentPassword === undefined) {
       throw new BadRequestException('currentPassword is required to change the email');
     }
-    if (currentPassword !== undefined) {
-      await this.credentials.confirm(me, currentPassword, client);
+    const confirmed =
+      currentPassword === undefined ? undefined : await this.credentials.confirm(me, currentPassword, client);
+    const isNewEmail = email !== undefined && confirmed !== undefined && !sameAddress(email, confirmed.email);
+    // With mail, a new address waits for its confirmation link (pendingEmail); without, it is taken at once.
+    const isPending = isNewEmail && this.config.get('mail', { infer: true }).isEnabled;
+    if (isPending) {
+      if (await this.users.existsByEmail(email, me.id)) {
+        throw new ConflictException(EMAIL_TAKEN);
+      }
+      await this.verifications.requestChange(confirmed, email, client);
     }
-    const changes = { email, fullName };
+    const changes = { email: isNewEmail && !isPending ? email : undefined, fullName };
     let user: User | undefined;
     try {
-      user = await this.users.update(me.id, changes);
+      user =
+        changes.email === undefined && fullName === undefined
+          ? await this.users.findById(me.id)
+          : await this.users.update(me.id, { ...changes, ...(changes.email && { emailVerified: false }) });
     } catch (error) {
       throw isUniqueViolation(error) ? new ConflictException(EMAIL_TAKEN) : error;
     }
@@ -117,7 +144,7 @@ export class UsersService {
       return false;
     }
     try {
-      const admin = await this.create({ ...account, roles: ['user', 'admin'] });
+      const admin = await this.create({ ...account, roles: ['user', 'admin'], emailVerified: true });
       await this.audit.record({
         type: 'user.created',
         userId: admin.id,
@@ -142,3 +169,7 @@ export const changedFields = (changes: object): string[] =>
 
 /** Without duplicates, in a fixed order, so that responses are stable. */
 export const normaliseRoles = (roles: Role[]): Role[] => ROLES.filter((role) => roles.includes(role));
+
+/** Whether two addresses are one, as the unique index on lower(email) sees them. */
+const sameAddress = (a: string, b: string): boolean =>
+  normaliseEmail(a).toLowerCase() === normaliseEmail(b).toLowerCase();

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsBoolean, IsIn } from 'class-validator';
 import { IsOmittable } from '../../common/validation';
 import { ROLES, type Role } from '../../users/user';
 import { RegisterDto } from '../../users/dto/register.dto';
@@ -11,4 +11,9 @@ export class CreateUserDto extends RegisterDto {
   @ArrayNotEmpty()
   @IsIn(ROLES, { each: true })
   roles?: Role[];
+
+  @ApiPropertyOptional({ default: false, description: 'false: a verification link goes to the address' })
+  @IsOmittable()
+  @IsBoolean()
+  emailVerified?: boolean;
 }

@@ -25,4 +25,9 @@ export class UpdateUserDto {
   @IsOmittable()
   @IsBoolean()
   disabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'A new email without it is unverified' })
+  @IsOmittable()
+  @IsBoolean()
+  emailVerified?: boolean;
 }

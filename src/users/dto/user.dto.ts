@@ -10,6 +10,17 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, example: 'John Doe' }) fullName!: string | null;
   @ApiProperty({ enum: ROLES, isArray: true, example: ['user'] }) roles!: Role[];
   @ApiProperty() disabled!: boolean;
+  @ApiProperty({
+    description: 'Whether the owner of the account has proved this address (its link was used)',
+  })
+  emailVerified!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'An address asked for in place of email, until the link sent to it is used',
+  })
+  pendingEmail!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
@@ -27,6 +38,8 @@ export const toUserDto = ({
   fullName,
   roles,
   disabled,
+  emailVerified,
+  pendingEmail,
   createdAt,
   updatedAt,
 }: User): UserDto => ({
@@ -36,6 +49,8 @@ export const toUserDto = ({
   fullName,
   roles,
   disabled,
+  emailVerified,
+  pendingEmail,
   createdAt: createdAt.toISOString(),
   updatedAt: updatedAt.toISOString(),
 });
