@@ -66,6 +66,20 @@ describe('outbox', () => {
     expect(await rowOf(user.email)).toEqual({ status: 'sent', attempts: 2, lastError: null });
   });
 
+  it('counts messages by template and outcome, and the backlog, on /metrics', async () => {
+    const user = await createUser(app);
+    expect((await http(app).post('/auth/password/forgot').send({ email: user.email })).status).toBe(202);
+    await drain();
+    await smtp.waitForMessage(to(user.email));
+    const { text } = await http(app).get('/metrics');
+    for (const outcome of ['queued', 'sent']) {
+      expect(text).toMatch(
+        new RegExp(`^mail_messages_total\\{template="password-reset",outcome="${outcome}"\\} [1-9]`, 'm'),
+      );
+    }
+    expect(text).toMatch(/^mail_outbox_backlog \d+$/m);
+  });
+
   it('answers at once while the mail server holds every message', async () => {
     const user = await createUser(app);
     smtp.setMode('stall');
