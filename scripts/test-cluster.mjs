@@ -1,7 +1,8 @@
 // npm run test:cluster: three instances on one fresh PostgreSQL database and the machine's Redis, behind nginx
 // (round-robin, on loopback). Shows: one migration run and one admin when they start together; sign-outs and a
 // disabled user refused by every instance; a load survived while one instance is stopped (SIGTERM) and another
-// killed (SIGKILL) and both restarted, with nothing lost, duplicated or honoured twice; a rate limit shared by all.
+// killed (SIGKILL) and both restarted, with nothing lost, duplicated or honoured twice; a rate limit shared by all;
+// one outbox shared by the three while one is killed, every message delivered and the duplicates counted.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +11,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freshDatabase } from './lib/postgres.mjs';
 import { admin, build, freePort, root, startService } from './lib/service.mjs';
+import { startSmtpReceiver } from './lib/smtp-receiver.mjs';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const database = await freshDatabase('auth_cluster');
 const workDir = mkdtempSync(join(tmpdir(), 'auth-cluster-'));
 const PASSWORD = 'cluster walk passphrase 7';
+// From the start, so that any message of an earlier scenario is delivered too rather than retried later.
+const smtp = await startSmtpReceiver();
 const env = {
   DATABASE_URL: database.url,
   REDIS_URL: redisUrl,
@@ -29,6 +33,9 @@ const env = {
   SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '5',
   LOCKOUT_THRESHOLD: '1000',
   SHUTDOWN_DRAIN_SECONDS: '1',
+  // Mail is on (NODE_ENV is development), every instance delivering to the one receiver.
+  SMTP_URL: smtp.url,
+  APP_URL: 'http://app.cluster.example',
   NO_COLOR: '1',
 };
 
@@ -97,6 +104,37 @@ const EXPECTED = {
         f.sessionsWithTwoCurrentTokens === 0 && f.distinctRefreshTokens === f.rowsChecked.refreshTokens,
     },
   ],
+  sharedOutbox: [
+    {
+      what: (f) =>
+        `${f.requested} reset requests through nginx answered 202 while instance ${f.killed} was killed ` +
+        `(${f.retried} sent again after a failed answer)`,
+      met: (f) => f.accepted === f.requested,
+    },
+    {
+      what: (f) =>
+        `every reset delivered: ${f.delivered} of ${f.requested} users got theirs, ` +
+        `${f.received} messages in all, ${f.seconds} s from the first request`,
+      met: (f) => f.delivered === f.requested,
+    },
+    {
+      what: (f) =>
+        `every outbox row sent (${f.rows.sent}): ${f.rows.pending} pending, ${f.rows.failed} failed`,
+      met: (f) => f.rows.pending === 0 && f.rows.failed === 0,
+    },
+    {
+      what: (f) =>
+        `the killed instance's rows taken over once its lease ran out: ${f.takenOver} rows in the run ` +
+        `(${f.leasedAtKill} under a lease at the kill, all instances)`,
+      met: (f) => f.takenOver > 0,
+    },
+    // A row a killed sender had handed to the server but not yet marked sent goes out again once its lease ends;
+    // no other row may.
+    {
+      what: (f) => `${f.duplicates} duplicates in the run, at most the ${f.takenOver} rows taken over`,
+      met: (f) => f.duplicates <= f.takenOver,
+    },
+  ],
   sharedSignInLimit: [
     {
       what: () =>
@@ -128,9 +166,11 @@ try {
   const { users } = await judged(signOutsRefusedEverywhere, balancer, direct);
   await judged(disabledUserRefusedEverywhere, balancer, direct, users[0]);
   const load = await judged(loadWithFaults, balancer, ports);
+  const mail = await judged(sharedOutbox, balancer, ports);
   await judged(sharedSignInLimit, direct);
   await judged(clusterMode);
-  console.log(JSON.stringify({ load: load.traffic, rowsChecked: load.rowsChecked }, null, 2));
+  const { killed: _killed, accepted: _accepted, ...outbox } = mail;
+  console.log(JSON.stringify({ load: load.traffic, rowsChecked: load.rowsChecked, outbox }, null, 2));
 } catch (error) {
   console.error(`test:cluster failed: ${error.message}`);
   for (const [i, instance] of instances.entries()) {
@@ -140,6 +180,7 @@ try {
 } finally {
   await Promise.all(instances.map((instance) => instance.stop()));
   nginx?.kill();
+  await smtp.stop();
   await pool.end();
   await database.drop();
   rmSync(workDir, { recursive: true, force: true });
@@ -333,6 +374,88 @@ async function loadWithFaults(balancer, ports) {
   };
 }
 
+/**
+ * 60 users ask for a reset link through nginx, half before and half after instance B is killed (SIGKILL) and
+ * restarted. The mail server holds its replies until every instance is in the middle of a delivery, so that B
+ * dies holding a batch under its lease. Then waits until the outbox is empty (B's rows wait out their lease
+ * before another instance takes them over) and counts what arrived.
+ */
+async function sharedOutbox(balancer, ports) {
+  const count = 60;
+  const killedIndex = 1;
+  const users = await inParallel(count, 10, async (n) => {
+    const username = `m${process.pid}n${n}`;
+    const email = `${username}@cluster.example`;
+    const registered = await call(balancer, 'POST', '/auth/register', {
+      username,
+      email,
+      password: PASSWORD,
+    });
+    if (registered.status !== 201) {
+      throw new Error(`register ${username}: ${registered.status}`);
+    }
+    return email;
+  });
+  const forgot = (email) => call(balancer, 'POST', '/auth/password/forgot', { email });
+  const started = Date.now();
+  smtp.hold();
+  const answers = await inParallel(count / 2, 4, (n) => forgot(users[n]));
+  // One message at a time per sender (no pool): three held replies are three senders, each with a batch claimed.
+  await until(() => smtp.held >= instances.length, 20_000, 'every instance delivering');
+  instances[killedIndex].kill('SIGKILL');
+  await instances[killedIndex].exited;
+  const { rows: leased } = await pool.query(
+    `select count(*)::int as n from outbox where status = 'pending' and lease_until > now()`,
+  );
+  smtp.release();
+  answers.push(...(await inParallel(count / 2, 4, (n) => forgot(users[count / 2 + n]))));
+  instances[killedIndex] = await startService(env, { port: ports[killedIndex] });
+  // An answer lost with the killed instance may or may not have queued its message: asked again, the per-account
+  // limit (one a minute) keeps it to one either way.
+  let retried = 0;
+  for (const [n, email] of users.entries()) {
+    for (let attempt = 0; attempt < 3 && answers[n].status !== 202; attempt++) {
+      retried += 1;
+      answers[n] = await forgot(email);
+    }
+  }
+  const isReset = (m) => users.includes(m.recipients[0]) && m.link?.includes('/reset-password#');
+  const pending = async () =>
+    (await pool.query(`select count(*)::int as n from outbox where status = 'pending'`)).rows[0].n;
+  // Bounded as a guard: a lease (120 s) and a poll (5 s), with room to spare.
+  await until(
+    async () => (await pending()) === 0 && smtp.countBy((m) => m.recipients[0], isReset).size === count,
+    180_000,
+    'the outbox emptied and every reset delivered',
+  ).catch(() => {
+    // Judged below on the figures.
+  });
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const { rows } = await pool.query(
+    `select count(*) filter (where status = 'sent')::int as sent,
+       count(*) filter (where status = 'pending')::int as pending,
+       count(*) filter (where status = 'failed')::int as failed,
+       count(*) filter (where attempts > 1)::int as "takenOver"
+     from outbox`,
+  );
+  const { takenOver, ...outbox } = rows[0];
+  // Over the whole run: a message (the same recipient, subject and link) accepted again.
+  const copies = smtp.countBy((m) => `${m.recipients.join(',')} ${m.subject} ${m.link ?? ''}`);
+  return {
+    killed: `127.0.0.1:${ports[killedIndex]}`,
+    requested: count,
+    accepted: answers.filter((answer) => answer.status === 202).length,
+    retried,
+    delivered: smtp.countBy((m) => m.recipients[0], isReset).size,
+    received: smtp.messages.length,
+    duplicates: [...copies.values()].reduce((sum, n) => sum + n - 1, 0),
+    takenOver,
+    leasedAtKill: leased[0].n,
+    seconds,
+    rows: outbox,
+  };
+}
+
 /** The per-account sign-in limit (5 an hour here) counted across instances in Redis. */
 async function sharedSignInLimit(direct) {
   const account = { username: `nobody-${randomUUID().slice(0, 8)}`, password: 'not the password at all' };
@@ -414,6 +537,17 @@ async function call(base, method, path, body, token) {
     };
   } catch (error) {
     return { status: 0, error: error.cause?.code ?? error.message, body: {} };
+  }
+}
+
+/** Resolves once `condition()` holds; rejects after `timeoutMs`, a guard against waiting forever. */
+async function until(condition, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
