@@ -14,6 +14,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import bcrypt from 'bcrypt';
 import { freshDatabase, withClient } from '../scripts/lib/postgres.mjs';
 import { admin, build, hasTaskset, root, startService } from '../scripts/lib/service.mjs';
+import { startSmtpReceiver } from '../scripts/lib/smtp-receiver.mjs';
 import { LOAD_CPU, load, median, pinned, run, SERVER_CPU, startCeiling } from './lib.mjs';
 import { healthDuringStrengthChecks } from './strength-burst.mjs';
 
@@ -77,6 +78,14 @@ const MEASURES = [
   },
   { name: '`POST /auth/refresh` req/s', cells: (r) => [fmt(r.refreshRps)] },
   {
+    name: '`POST /auth/password/forgot` ms, median (p90): a known address vs an unknown one',
+    cells: ({ forgot }) => [
+      `${fmt(forgot.known.p50Ms, 2)} (${fmt(forgot.known.p90Ms, 2)})`,
+      `${fmt(forgot.unknown.p50Ms, 2)} (${fmt(forgot.unknown.p90Ms, 2)})`,
+      `${fmt(forgot.ratio, 2)}×`,
+    ],
+  },
+  {
     name: 'peak RSS under the profile load, MB',
     cells: (r) => [fmt(r.peakRssMbUnderProfileLoad)],
     // PGlite runs inside the service's process, so its RSS includes the database.
@@ -95,6 +104,8 @@ const MEASURES = [
 // --- the database: a fresh one for this run --------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'auth-bench-'));
 const database = db === 'postgres' ? await freshDatabase('auth_bench') : undefined;
+// Mail on and delivered over SMTP, as in production: a reset request queues a message that is sent meanwhile.
+const smtp = await startSmtpReceiver();
 
 const env = {
   ...(database ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir }),
@@ -104,6 +115,7 @@ const env = {
   RATE_LIMIT_PER_MINUTE: '1000000',
   AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
   SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '1000000',
+  SMTP_URL: smtp.url,
   NO_COLOR: '1',
   ...Object.fromEntries(args.env.map((pair) => pair.split(/=(.*)/s).slice(0, 2))),
 };
@@ -141,6 +153,8 @@ try {
     burst: STRENGTH_BURST,
   });
   log(`strength checks ${JSON.stringify(results.healthDuringStrengthChecks)}`);
+  results.forgot = await forgotAnswerTimes();
+  log(`forgot ${JSON.stringify(results.forgot)}`);
 
   await seed(1001, 100_000);
   results.startToReadyMs.at100kUsers = service.readyMs;
@@ -155,6 +169,7 @@ try {
   results.limiterCostMicroseconds = await limiterCost();
 } finally {
   await service?.stop();
+  await smtp.stop();
   rmSync(dataDir, { recursive: true, force: true });
   await database?.drop();
 }
@@ -269,6 +284,71 @@ async function refreshRotations() {
   return median(rps);
 }
 
+/**
+ * POST /auth/password/forgot for a known address and an unknown one, one request at a time: pairs in alternating
+ * order, so that each kind follows a known address (whose message is being sent meanwhile) as often. Every known
+ * address is a seeded account asked once, below the per-account limit; each must get its message.
+ */
+async function forgotAnswerTimes() {
+  const [firstKnown, lastKnown] = [601, 1000];
+  const perRound = Math.min(100, Math.floor((lastKnown - firstKnown + 1) / rounds));
+  const known = (n) => `${username(n)}@bench.example`;
+  const unknown = (n) => `x${username(n).slice(1)}@bench.example`;
+  const timed = async (email) => {
+    const started = performance.now();
+    const res = await fetch(`${service.base}/auth/password/forgot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 202) {
+      throw new Error(`POST /auth/password/forgot: ${res.status}`);
+    }
+    return performance.now() - started;
+  };
+  // Warm-up on accounts no round asks for.
+  for (let n = 581; n < firstKnown; n++) {
+    await timed(known(n));
+    await timed(unknown(n));
+  }
+  const asked = [];
+  const rows = { known: [], unknown: [] };
+  for (let round = 0; round < rounds; round++) {
+    const ms = { known: [], unknown: [] };
+    for (let i = 0; i < perRound; i++) {
+      const n = firstKnown + round * perRound + i;
+      asked.push(known(n));
+      const pair = [
+        ['known', known(n)],
+        ['unknown', unknown(n)],
+      ];
+      for (const [kind, email] of i % 2 === 0 ? pair : pair.reverse()) {
+        ms[kind].push(await timed(email));
+      }
+    }
+    for (const kind of Object.keys(rows)) {
+      rows[kind].push({ p50: percentile(ms[kind], 0.5), p90: percentile(ms[kind], 0.9) });
+    }
+  }
+  // Bounded as a guard: one sender, one message at a time, each a tenth of a second (smtp-server's greeting delay).
+  const deadline = Date.now() + 10_000 + 250 * asked.length;
+  const sent = () => new Set(smtp.messages.flatMap((m) => m.recipients));
+  while (asked.some((email) => !sent().has(email)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const missing = asked.filter((email) => !sent().has(email)).length;
+  if (missing > 0) {
+    throw new Error(`forgot: ${missing} of ${asked.length} known addresses got no message in time`);
+  }
+  const summary = (kind) => ({
+    p50Ms: median(rows[kind].map((row) => row.p50)),
+    p90Ms: median(rows[kind].map((row) => row.p90)),
+  });
+  const figures = { requestsPerKind: asked.length, known: summary('known'), unknown: summary('unknown') };
+  return { ...figures, ratio: figures.known.p50Ms / figures.unknown.p50Ms };
+}
+
 /** An admin's search for one user among however many are seeded. */
 async function adminSearch(token) {
   const runs = [];
@@ -293,6 +373,11 @@ async function adminSearch(token) {
 /** Usernames as varied as real ones (a search's trigrams are as selective as with real data), known by number. */
 function username(n) {
   return `u${createHash('md5').update(String(n)).digest('hex').slice(0, 10)}`;
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 function range(from, to) {
