@@ -84,11 +84,9 @@ function pgEvents(
         };
         current.on('error', (error) => onLost(error.message));
         current.on('end', () => onLost('the connection ended'));
-        current.on('notification', ({ payload }) => {
-          if (!payload) {
-            return;
-          }
-          if (payload === beat.awaited) {
+        current.on('notification', ({ payload = '' }) => {
+          // An empty payload is a notice too (the outbox's says only "new rows").
+          if (beat.awaited !== undefined && payload === beat.awaited) {
             beat.awaited = undefined;
           }
           // Other instances' heartbeats come on the channel too.

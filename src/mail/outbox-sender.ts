@@ -94,13 +94,18 @@ export class OutboxSender implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       while (this.isWanted && !this.isStopped) {
         this.isWanted = false;
-        for (;;) {
+        while (!this.isStopped) {
           const now = this.clock.now();
           const batch = await this.outbox.claim(now, new Date(now.getTime() + LEASE_MS), BATCH);
           if (batch.length === 0) {
             break;
           }
-          for (const message of batch) {
+          for (const [index, message] of batch.entries()) {
+            if (this.isStopped) {
+              // Shutting down: the rest of the batch goes back to the outbox for whichever sender comes next.
+              await this.outbox.release(batch.slice(index).map(({ id }) => id));
+              break;
+            }
             await this.deliver(message);
           }
         }

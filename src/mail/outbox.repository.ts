@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { DATABASE, type Database } from '../database/database';
 import { outbox } from '../database/schema';
 import type { MailTemplateName } from '../users/user';
@@ -40,6 +40,16 @@ export class OutboxRepository {
         tokenId: outbox.tokenId,
         attempts: outbox.attempts,
       });
+  }
+
+  /** Gives claimed messages back unsent, attempt uncounted, for any sender to take at once. */
+  async release(ids: string[]): Promise<void> {
+    if (ids.length > 0) {
+      await this.db
+        .update(outbox)
+        .set({ leaseUntil: null, attempts: sql`${outbox.attempts} - 1` })
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending')));
+    }
   }
 
   async markSent(id: string): Promise<void> {
