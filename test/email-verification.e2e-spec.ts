@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ParsedMail } from 'mailparser';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
@@ -36,7 +37,10 @@ describe('email verification and change', () => {
   const to = (address: string) => (message: ParsedMail) =>
     [message.to].flat().some((field) => field?.text.includes(address));
   const mailTo = async (address: string, count = 1) => {
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     return smtp.waitForMessage(to(address), { count });
   };
   const tokenIn = (message: ParsedMail): string => {
@@ -93,7 +97,10 @@ describe('email verification and change', () => {
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
     const second = tokenIn(await mailTo(waiting.email, 2));
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     expect(smtp.messages.filter(to(verified.email))).toHaveLength(1);
     // The resend replaced the first link.
     expect((await verify(first)).body).toEqual(INVALID);
@@ -177,7 +184,10 @@ describe('email verification and change', () => {
     expect(moved.body).toMatchObject({ email: `renamed.${tag}@example.com`, emailVerified: false });
     const self = await http(app).get('/users/me').auth(accessToken, { type: 'bearer' });
     expect(self.body.emailVerified).toBe(true);
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     expect(smtp.messages.filter(to(`made.${tag}@example.com`))).toEqual([]);
   });
 });

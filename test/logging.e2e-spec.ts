@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { DATABASE } from '../src/database/database';
 import { MailTransport } from '../src/mail/mail-transport';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -50,7 +51,10 @@ describe('logs', () => {
 
       // A reset link goes through the outbox and the transport (memory here), and is used.
       await http(app).post('/auth/password/forgot').send({ email: user.email });
-      await app.get(OutboxSender).drain();
+      await app
+        .get(BackgroundWork)
+        .settled()
+        .then(() => app.get(OutboxSender).drain());
       const link = /\S+#token=([A-Za-z0-9_-]+)/.exec(app.get(MailTransport).keptMessages.at(-1)?.text ?? '');
       expect(link).not.toBeNull();
       secrets.push(link![0], link![1]!);

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MailTransport } from '../src/mail/mail-transport';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { createUser, http, signIn } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -91,7 +92,10 @@ describe('/users/me', () => {
         new Date(res.body.createdAt).getTime(),
       );
       // No SMTP_URL and DATA_DIR=:memory: here, so the transport keeps the messages in memory.
-      await app.get(OutboxSender).drain();
+      await app
+        .get(BackgroundWork)
+        .settled()
+        .then(() => app.get(OutboxSender).drain());
       const confirmation = app.get(MailTransport).keptMessages.find((message) => message.to === email);
       const token = /#token=([A-Za-z0-9_-]+)/.exec(confirmation?.text ?? '')?.[1];
       expect((await http(app).post('/auth/email/verify').send({ token })).status).toBe(204);

@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { ParsedMail } from 'mailparser';
 import { DATABASE, type Database } from '../src/database/database';
 import { outbox } from '../src/database/schema';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http } from './support/factories';
@@ -35,7 +36,11 @@ describe('outbox', () => {
   const to = (address: string) => (message: ParsedMail) =>
     [message.to].flat().some((field) => field?.text.includes(address)) &&
     !message.subject?.startsWith('Confirm your email');
-  const drain = () => app.get(OutboxSender).drain();
+  const drain = () =>
+    app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
   const rowOf = async (recipient: string) => {
     const [row] = await app
       .get<Database>(DATABASE)

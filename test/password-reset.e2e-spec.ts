@@ -4,6 +4,7 @@ import type { ParsedMail } from 'mailparser';
 import { DATABASE, type Database } from '../src/database/database';
 import { accountTokens, outbox } from '../src/database/schema';
 import { AccountTokens } from '../src/secrets/account-tokens';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
@@ -42,7 +43,10 @@ describe('password reset', () => {
     !message.subject?.startsWith('Confirm your email');
   /** The nth message to the address, once the outbox has sent what is due. */
   const mailTo = async (address: string, count = 1) => {
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     return smtp.waitForMessage(to(address), { count });
   };
   /** The token of the link in a reset message, after checking the link in both parts. */
@@ -154,7 +158,10 @@ describe('password reset', () => {
     const user = await createUser(app);
     await resetLinkFor(user);
     expect((await forgot(user.email)).status).toBe(202);
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     expect(smtp.messages.filter(to(user.email))).toHaveLength(1);
     clock.advance(61);
     await resetLinkFor(user, 2);

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MailTransport } from '../src/mail/mail-transport';
+import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { createUser, http, type TestUser } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -22,7 +23,10 @@ describe('sign-in with REQUIRE_EMAIL_VERIFICATION', () => {
   const grant = (username: string, password: string) =>
     http(app).post('/auth/token').type('form').send({ grant_type: 'password', username, password });
   const verifyByLink = async (user: TestUser) => {
-    await app.get(OutboxSender).drain();
+    await app
+      .get(BackgroundWork)
+      .settled()
+      .then(() => app.get(OutboxSender).drain());
     const message = app.get(MailTransport).keptMessages.find((kept) => kept.to === user.email);
     const token = /#token=([A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1];
     expect((await http(app).post('/auth/email/verify').send({ token })).status).toBe(204);

@@ -53,7 +53,7 @@ export class EmailVerificationController {
   @ApiAcceptedResponse({
     description: 'Accepted: a link is on its way if an account has this address unverified',
   })
-  async resend(@Body() body: ResendVerificationDto): Promise<void> {
-    await this.verifications.resend(body.email);
+  resend(@Body() body: ResendVerificationDto): void {
+    this.verifications.resend(body.email);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
+import { BackgroundWork } from '../common/background-work';
 import { Clock } from '../common/clock';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Config } from '../config/config';
@@ -31,6 +32,7 @@ export class EmailVerificationService {
     private readonly tokens: AccountTokens,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly background: BackgroundWork,
     config: ConfigService<Config, true>,
   ) {
     this.mail = config.get('mail', { infer: true });
@@ -58,10 +60,14 @@ export class EmailVerificationService {
   }
 
   /**
-   * A new link to an unverified address. The caller learns nothing of the address: the answer is the same whether an
-   * account has it, has it verified already, or none does.
+   * A new link to an unverified address, after the answer. The caller learns nothing of the address: the answer is
+   * the same, as soon, whether an account has it, has it verified already, or none does.
    */
-  async resend(email: string): Promise<void> {
+  resend(email: string): void {
+    this.background.start('A verification resend', () => this.queueResend(email));
+  }
+
+  private async queueResend(email: string): Promise<void> {
     const user = await this.verifications.findUnverified(email);
     if (!user) {
       return;

@@ -40,8 +40,8 @@ export class PasswordResetController {
   @ApiAcceptedResponse({
     description: 'Accepted: a link is on its way if the address has an enabled account',
   })
-  async forgot(@Body() body: ForgotPasswordDto, @Client() client: ClientInfo): Promise<void> {
-    await this.resets.request(body.email, client);
+  forgot(@Body() body: ForgotPasswordDto, @Client() client: ClientInfo): void {
+    this.resets.request(body.email, client);
   }
 
   @AuthRateLimit()

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
+import { BackgroundWork } from '../common/background-work';
 import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import { mailMessages } from '../metrics/metrics';
@@ -26,16 +27,21 @@ export class PasswordResetService {
     private readonly tokens: AccountTokens,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly background: BackgroundWork,
     config: ConfigService<Config, true>,
   ) {
     this.mail = config.get('mail', { infer: true });
   }
 
   /**
-   * Queues a reset link to the address if an enabled account has it. The caller learns nothing either way: the
-   * answer is the same, and comes as soon (the message is queued, not sent). It never touches the lockout.
+   * Queues a reset link to the address if an enabled account has it, after the answer: the caller learns nothing
+   * either way, as the answer is the same and comes as soon. It never touches the lockout.
    */
-  async request(email: string, client: ClientInfo): Promise<void> {
+  request(email: string, client: ClientInfo): void {
+    this.background.start('A password reset request', () => this.queue(email, client));
+  }
+
+  private async queue(email: string, client: ClientInfo): Promise<void> {
     const user = await this.resets.findEnabledByEmail(email);
     if (!user) {
       return;

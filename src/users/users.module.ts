@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { BackgroundWork } from '../common/background-work';
 import { Clock } from '../common/clock';
 import { PasswordsModule } from '../passwords/passwords.module';
 import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
@@ -29,6 +30,7 @@ import { UsersService } from './users.service';
     PasswordResetService,
     EmailVerificationRepository,
     EmailVerificationService,
+    BackgroundWork,
     AdminBootstrap,
     Clock,
   ],
