@@ -1,34 +1,21 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { Client } from '../common/decorators/client-info.decorator';
-import { NoStore } from '../common/decorators/no-store.decorator';
-import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
-import { MailEnabledGuard } from '../mail/mail-enabled.guard';
+import { MailRoutes } from '../mail/mail-routes.decorator';
 import { AuthRateLimit } from '../rate-limit/rate-limit.decorators';
 import type { ClientInfo } from '../sessions/session';
 import { ResendVerificationDto, VerifyEmailDto } from './dto/email-verification.dto';
 import { EmailVerificationService } from './email-verification.service';
 
 @ApiTags('auth')
-@Anonymous()
-@UseGuards(MailEnabledGuard)
-@NoStore()
-@ApiBadRequestResponse({ type: ErrorDto })
-@ApiNotFoundResponse({ description: 'Mail is turned off (MAIL_ENABLED=false)', type: ErrorDto })
-@ApiTooManyRequestsResponse({
-  description: 'Over AUTH_RATE_LIMIT_PER_MINUTE from this address',
-  type: ErrorDto,
-})
+@MailRoutes()
 @Controller('auth/email/verify')
 export class EmailVerificationController {
   constructor(private readonly verifications: EmailVerificationService) {}

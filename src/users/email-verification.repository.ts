@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
 import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database, type Transaction } from '../database/database';
 import { accountTokens, outbox, users } from '../database/schema';
+import { hasMailShareLeft } from './account-tokens.repository';
 import type { MailTemplateName } from './user';
 
 /** A message written to the outbox with the change it reports; `withToken` carries the verification link. */
@@ -28,7 +29,6 @@ export type VerificationOutcome =
   { outcome: 'verified' | 'changed'; userId: string; email: string } | { outcome: 'invalid' };
 
 const VERIFICATION = 'email_verification';
-const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
 /**
  * Stores a verification token and queues its messages, inside the caller's transaction; any earlier unused
@@ -100,28 +100,7 @@ export class EmailVerificationRepository {
     { perMinute, perHour, isEmailChange }: { perMinute: number; perHour: number; isEmailChange: boolean },
   ): Promise<boolean> {
     const isIssued = await this.db.transaction(async (tx) => {
-      const [holder] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.id, userId), eq(users.disabled, false)))
-        .for('update');
-      if (!holder) {
-        return false;
-      }
-      const [recent] = await tx
-        .select({
-          lastMinute: sql<number>`count(*) filter (where ${accountTokens.createdAt} > ${at(verification.now)} - interval '1 minute')`,
-          lastHour: count(),
-        })
-        .from(accountTokens)
-        .where(
-          and(
-            eq(accountTokens.userId, userId),
-            eq(accountTokens.purpose, VERIFICATION),
-            sql`${accountTokens.createdAt} > ${at(verification.now)} - interval '1 hour'`,
-          ),
-        );
-      if (Number(recent?.lastMinute ?? 0) >= perMinute || (recent?.lastHour ?? 0) >= perHour) {
+      if (!(await hasMailShareLeft(tx, userId, VERIFICATION, verification.now, { perMinute, perHour }))) {
         return false;
       }
       await insertVerification(tx, userId, verification);

@@ -1,33 +1,14 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client } from '../common/decorators/client-info.decorator';
-import { NoStore } from '../common/decorators/no-store.decorator';
-import { Anonymous } from '../common/decorators/public.decorator';
-import { ErrorDto } from '../common/error.dto';
-import { MailEnabledGuard } from '../mail/mail-enabled.guard';
+import { MailRoutes } from '../mail/mail-routes.decorator';
 import { AuthRateLimit } from '../rate-limit/rate-limit.decorators';
 import type { ClientInfo } from '../sessions/session';
 import { ForgotPasswordDto, ResetPasswordDto } from './dto/password-reset.dto';
 import { PasswordResetService } from './password-reset.service';
 
 @ApiTags('auth')
-@Anonymous()
-@UseGuards(MailEnabledGuard)
-@NoStore()
-@ApiBadRequestResponse({ type: ErrorDto })
-@ApiNotFoundResponse({ description: 'Mail is turned off (MAIL_ENABLED=false)', type: ErrorDto })
-@ApiTooManyRequestsResponse({
-  description: 'Over AUTH_RATE_LIMIT_PER_MINUTE from this address',
-  type: ErrorDto,
-})
+@MailRoutes()
 @Controller('auth/password')
 export class PasswordResetController {
   constructor(private readonly resets: PasswordResetService) {}

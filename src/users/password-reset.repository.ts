@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
 import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database } from '../database/database';
 import { accountTokens, outbox, sessions, users } from '../database/schema';
+import { hasMailShareLeft, type MailShare } from './account-tokens.repository';
 
 /** A message written to the outbox with the change it reports. */
 export interface QueuedMessage {
@@ -12,20 +13,16 @@ export interface QueuedMessage {
   fields: Record<string, string>;
 }
 
-export interface ResetRequest {
+export interface ResetRequest extends MailShare {
   userId: string;
   tokenId: string;
   tokenHash: string;
   now: Date;
   expiresAt: Date;
   message: QueuedMessage;
-  /** At most this many reset messages to one account in a minute, and in an hour. */
-  perMinute: number;
-  perHour: number;
 }
 
 const RESET = 'password_reset';
-const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
 @Injectable()
 export class PasswordResetRepository {
@@ -53,31 +50,7 @@ export class PasswordResetRepository {
    */
   async issue(request: ResetRequest): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const [holder] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.id, request.userId), eq(users.disabled, false)))
-        .for('update');
-      if (!holder) {
-        return false;
-      }
-      const [recent] = await tx
-        .select({
-          lastMinute: sql<number>`count(*) filter (where ${accountTokens.createdAt} > ${at(request.now)} - interval '1 minute')`,
-          lastHour: count(),
-        })
-        .from(accountTokens)
-        .where(
-          and(
-            eq(accountTokens.userId, request.userId),
-            eq(accountTokens.purpose, RESET),
-            sql`${accountTokens.createdAt} > ${at(request.now)} - interval '1 hour'`,
-          ),
-        );
-      if (
-        Number(recent?.lastMinute ?? 0) >= request.perMinute ||
-        (recent?.lastHour ?? 0) >= request.perHour
-      ) {
+      if (!(await hasMailShareLeft(tx, request.userId, RESET, request.now, request))) {
         return false;
       }
       await tx.insert(accountTokens).values({
