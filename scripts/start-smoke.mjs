@@ -10,7 +10,7 @@ const port = 3900 + Math.floor(Math.random() * 90);
 const dataDir = mkdtempSync(join(tmpdir(), 'auth-smoke-'));
 const base = `http://127.0.0.1:${port}`;
 const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
-for (const name of ['DATABASE_URL', 'JWT_SECRET', 'ADMIN_PASSWORD', 'NODE_ENV']) {
+for (const name of ['DATABASE_URL', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'ADMIN_PASSWORD', 'NODE_ENV']) {
   delete env[name];
 }
 
@@ -92,6 +92,11 @@ const refusals = [
   [{ NODE_ENV: 'production', ...productionSecret }, 'JWT_ISSUER: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'SMTP_URL: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'APP_URL: is required in production'],
+  [{ NODE_ENV: 'production', ...productionSecret }, 'DATA_ENCRYPTION_KEY: is required in production'],
+  [
+    { DATA_ENCRYPTION_KEY: randomBytes(16).toString('base64') },
+    'DATA_ENCRYPTION_KEY: must be 32 bytes in base64',
+  ],
   [{ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: '/nonexistent.pem' }, 'JWT_PRIVATE_KEY_FILE: cannot read'],
   [{ DATA_DIR: sharedDir }, `DATA_DIR: ${sharedDir} can be written by other users`],
 ];

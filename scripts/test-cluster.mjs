@@ -23,6 +23,8 @@ const env = {
   DATABASE_URL: database.url,
   REDIS_URL: redisUrl,
   JWT_SECRET: randomBytes(48).toString('base64'),
+  // One key for all three: what one instance encrypts (a TOTP secret) another reads.
+  DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   // One issuer for all three, as behind a balancer.
   JWT_ISSUER: 'http://auth.cluster.example',
   // Per-account sign-in counters live in Redis for an hour, keyed by the account's id (new with this database).

@@ -37,6 +37,7 @@ describe('GET /metrics in production', () => {
     JWT_ALGORITHM: 'HS256',
     JWT_SECRET: 'Qm9uZSBkcnkgc2VjcmV0IGZvciBwcm9kdWN0aW9uIHRlc3RzLCBub3QgcmVhbA',
     JWT_ISSUER: 'https://auth.example.com',
+    DATA_ENCRYPTION_KEY: 'q3JmMeB4gJ0Yb8XHnk2vZ3kq6F1cQ0w+VtQv1D0m/7A=',
     // Production mail needs SMTP_URL and APP_URL; these tests send none.
     MAIL_ENABLED: 'false',
   };

@@ -8,6 +8,7 @@ const PRODUCTION = {
   JWT_ALGORITHM: 'HS256',
   METRICS_TOKEN: 'metrics-token-for-the-tests',
   JWT_ISSUER: 'https://auth.example.com',
+  DATA_ENCRYPTION_KEY: 'q3JmMeB4gJ0Yb8XHnk2vZ3kq6F1cQ0w+VtQv1D0m/7A=',
   // Production mail needs SMTP_URL and APP_URL; these tests send none.
   MAIL_ENABLED: 'false',
 };

@@ -51,6 +51,8 @@ export async function startService(
     DATABASE_URL: '',
     REDIS_URL: '',
     JWT_SECRET: '',
+    DATA_ENCRYPTION_KEY: '',
+    DATA_ENCRYPTION_PREVIOUS_KEYS: '',
     JWT_ISSUER: base,
     ADMIN_USERNAME: admin.username,
     ADMIN_PASSWORD: admin.password,

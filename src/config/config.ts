@@ -37,7 +37,14 @@ export interface Config {
     clientId: string;
     accessTokenTtlSeconds: number;
   };
+  /**
+   * AES-256-GCM keys of the secrets kept to be read back (TOTP): the key that encrypts, unset outside production
+   * (then one is generated into dataDir), and the rotated-out ones that still decrypt.
+   */
+  dataEncryption: { key?: Buffer; previousKeys: Buffer[] };
   sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
+  /** How recent a sign-in a sensitive change needs (RFC 9470 max_age). */
+  stepUp: { maxAgeSeconds: number };
   /** 0: every request reads the database. */
   authCache: { ttlSeconds: number };
   passwords: {

@@ -40,7 +40,13 @@ export async function ensurePrivateDataDir(dataDir: string, inside: string[] = [
 }
 
 // What the service keeps in DATA_DIR; nothing else there is touched, should DATA_DIR hold more.
-const KEPT = ['pglite', 'jwt-secret', 'jwt-rs256-private.pem', 'jwt-es256-private.pem'];
+const KEPT = [
+  'pglite',
+  'jwt-secret',
+  'jwt-rs256-private.pem',
+  'jwt-es256-private.pem',
+  'data-encryption-key',
+];
 
 /**
  * Takes group and other bits off DATA_DIR and what the service keeps there (directories 0700, files 0600): what

@@ -26,7 +26,9 @@ const DEFAULTS: Config = {
     clientId: 'nest-auth-service-client',
     accessTokenTtlSeconds: 900,
   },
+  dataEncryption: { previousKeys: [] },
   sessions: { refreshTokenTtlSeconds: 604_800, maxLifetimeSeconds: 2_592_000, reuseGraceSeconds: 10 },
+  stepUp: { maxAgeSeconds: 300 },
   authCache: { ttlSeconds: 60 },
   passwords: {
     algorithm: 'bcrypt',
@@ -93,6 +95,9 @@ function namedVariables(raw: Record<string, string>): string[] {
 
 // As `openssl rand -base64 48` writes them.
 const STRONG_SECRET = '/iuc8g36W6gSV/GGBVtz5HH4A9EKytHMatfBSVDr7fwJH3nMqgTtwMLrVvfrNirt';
+// As `openssl rand -base64 32` writes them.
+const DATA_KEY = 'q3JmMeB4gJ0Yb8XHnk2vZ3kq6F1cQ0w+VtQv1D0m/7A=';
+const DATA_KEY_BYTES = Buffer.from(DATA_KEY, 'base64');
 
 describe('validateEnv', () => {
   it('gives every variable its default when none is set', () => {
@@ -222,6 +227,16 @@ describe('validateEnv', () => {
     ['PASSWORD_RESET_TTL', '86401'],
     ['EMAIL_VERIFICATION_TTL', '8d'],
     ['EMAIL_VERIFICATION_TTL', '0'],
+    ['DATA_ENCRYPTION_KEY', randomBytes(16).toString('base64')],
+    ['DATA_ENCRYPTION_KEY', randomBytes(33).toString('base64')],
+    ['DATA_ENCRYPTION_KEY', randomBytes(32).toString('hex')],
+    ['DATA_ENCRYPTION_KEY', `${DATA_KEY.slice(0, 20)}!${DATA_KEY.slice(21)}`],
+    ['DATA_ENCRYPTION_KEY', `${DATA_KEY.slice(0, 22)} ${DATA_KEY.slice(22)}`],
+    ['DATA_ENCRYPTION_PREVIOUS_KEYS', randomBytes(16).toString('base64')],
+    ['DATA_ENCRYPTION_PREVIOUS_KEYS', `${DATA_KEY},secret`],
+    ['STEP_UP_MAX_AGE_SECONDS', '29'],
+    ['STEP_UP_MAX_AGE_SECONDS', '86401'],
+    ['STEP_UP_MAX_AGE_SECONDS', '5m'],
     ['REQUIRE_EMAIL_VERIFICATION', 'yes please'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(namedVariables({ [name]: value })).toEqual([name]);
@@ -246,6 +261,7 @@ describe('validateEnv', () => {
     // What production needs besides the signing secret.
     const PRODUCTION = {
       NODE_ENV: 'production',
+      DATA_ENCRYPTION_KEY: DATA_KEY,
       JWT_ISSUER: 'https://auth.example.com',
       METRICS_TOKEN: 'metrics-token-for-prometheus',
       SMTP_URL: 'smtps://auth:mail-password@mail.example.com',
@@ -256,6 +272,7 @@ describe('validateEnv', () => {
       isProduction: true,
       http: { ...DEFAULTS.http, isSwaggerEnabled: false },
       jwt: { ...DEFAULTS.jwt, issuer: 'https://auth.example.com' },
+      dataEncryption: { key: DATA_KEY_BYTES, previousKeys: [] },
       metrics: { token: 'metrics-token-for-prometheus' },
       mail: {
         ...DEFAULTS.mail,
@@ -357,9 +374,10 @@ describe('validateEnv', () => {
       });
     });
 
-    it('names all it needs at once: the secret, the metrics token, the issuer, the mail server and the app', () => {
+    it('names all it needs at once: the secret, the data key, the metrics token, the issuer, the mail server and the app', () => {
       expect(namedVariables({ NODE_ENV: 'production' })).toEqual([
         'JWT_SECRET',
+        'DATA_ENCRYPTION_KEY',
         'METRICS_TOKEN',
         'JWT_ISSUER',
         'SMTP_URL',
@@ -421,6 +439,29 @@ describe('validateEnv', () => {
       const { JWT_ISSUER: _issuer, ...withoutIssuer } = PRODUCTION;
       expect(namedVariables({ ...withoutIssuer, JWT_SECRET: STRONG_SECRET })).toEqual(['JWT_ISSUER']);
     });
+
+    it('refuses to start without DATA_ENCRYPTION_KEY, naming it and how to make one', () => {
+      const { DATA_ENCRYPTION_KEY: _key, ...withoutKey } = PRODUCTION;
+      expect(() => validateEnv({ ...withoutKey, JWT_SECRET: STRONG_SECRET })).toThrow(
+        new Error(
+          'Invalid environment:\n  DATA_ENCRYPTION_KEY: is required in production (try: openssl rand -base64 32)',
+        ),
+      );
+    });
+
+    it('refuses a DATA_ENCRYPTION_KEY of 16 bytes once, without repeating it', () => {
+      const key = randomBytes(16).toString('base64');
+      let message = '';
+      try {
+        validateEnv({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, DATA_ENCRYPTION_KEY: key });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(
+        'Invalid environment:\n  DATA_ENCRYPTION_KEY: must be 32 bytes in base64 (try: openssl rand -base64 32)',
+      );
+      expect(message).not.toContain(key);
+    });
   });
 
   it.each<[string, Config['http']['trustProxy']]>([
@@ -453,6 +494,60 @@ describe('validateEnv', () => {
     expect(configOf({ NODE_ENV: nodeEnv })).toEqual(DEFAULTS);
   });
 
+  describe('data encryption keys', () => {
+    // Bytes whose base64 holds both + and /, which base64url writes - and _.
+    const key = Buffer.from('fbff'.repeat(16), 'hex');
+
+    it.each([
+      ['base64', key.toString('base64')],
+      ['base64 without its padding', key.toString('base64').replace(/=+$/, '')],
+      ['base64url', key.toString('base64url')],
+      ['base64url with padding', `${key.toString('base64url')}=`],
+      ['base64 among spaces', ` ${key.toString('base64')} `],
+    ])('reads a DATA_ENCRYPTION_KEY in %s into its 32 bytes', (_case, setting) => {
+      expect(key.toString('base64')).toMatch(/\+.*\/|\/.*\+/);
+      expect(configOf({ DATA_ENCRYPTION_KEY: setting }).dataEncryption).toEqual({ key, previousKeys: [] });
+    });
+
+    it('lets development start without DATA_ENCRYPTION_KEY', () => {
+      expect(configOf({}).dataEncryption).toEqual({ previousKeys: [] });
+    });
+
+    it('reads DATA_ENCRYPTION_PREVIOUS_KEYS, comma-separated, in either alphabet', () => {
+      const [first, second] = [randomBytes(32), randomBytes(32)];
+      expect(
+        configOf({
+          DATA_ENCRYPTION_KEY: DATA_KEY,
+          DATA_ENCRYPTION_PREVIOUS_KEYS: ` ${first.toString('base64')}, ${second.toString('base64url')} ,`,
+        }).dataEncryption,
+      ).toEqual({ key: DATA_KEY_BYTES, previousKeys: [first, second] });
+    });
+
+    it('names which of DATA_ENCRYPTION_PREVIOUS_KEYS is wrong, without repeating any', () => {
+      const [good, short] = [randomBytes(32).toString('base64'), randomBytes(16).toString('base64')];
+      let message = '';
+      try {
+        validateEnv({ DATA_ENCRYPTION_PREVIOUS_KEYS: `${good},${short}` });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(
+        'Invalid environment:\n  DATA_ENCRYPTION_PREVIOUS_KEYS: must be keys of 32 bytes in base64, comma-separated (key 2 is not)',
+      );
+      expect(message).not.toContain(good);
+      expect(message).not.toContain(short);
+    });
+  });
+
+  it.each([
+    ['30', 30],
+    ['86400', 86_400],
+    ['900', 900],
+  ])('reads STEP_UP_MAX_AGE_SECONDS=%s (300 unset, from 30 to 86400)', (setting, maxAgeSeconds) => {
+    expect(configOf({ STEP_UP_MAX_AGE_SECONDS: setting }).stepUp).toEqual({ maxAgeSeconds });
+    expect(configOf({}).stepUp).toEqual({ maxAgeSeconds: 300 });
+  });
+
   it('accepts a short JWT_SECRET outside production', () => {
     expect(configOf({ JWT_SECRET: 'dev' })).toEqual({ ...DEFAULTS, jwt: { ...DEFAULTS.jwt, secret: 'dev' } });
   });
@@ -463,6 +558,7 @@ describe('validateEnv', () => {
       JWT_ISSUER: 'https://auth.example.com',
       METRICS_TOKEN: 'metrics-token-for-prometheus',
       JWT_SECRET: STRONG_SECRET,
+      DATA_ENCRYPTION_KEY: DATA_KEY,
       MAIL_ENABLED: 'false',
     };
 

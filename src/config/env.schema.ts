@@ -39,6 +39,21 @@ const duration = (fallback: string) =>
       return seconds;
     });
 
+export const DATA_ENCRYPTION_KEY_BYTES = 32;
+const DATA_ENCRYPTION_KEY_FORMAT = `must be ${DATA_ENCRYPTION_KEY_BYTES} bytes in base64 (try: openssl rand -base64 32)`;
+
+/** A data encryption key: 32 bytes in base64 or base64url, padded or not; undefined for anything else. */
+export function decodeDataEncryptionKey(text: string): Buffer | undefined {
+  const base64 = text.trim().replace(/-/g, '+').replace(/_/g, '/');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
+    return undefined;
+  }
+  const key = Buffer.from(base64, 'base64');
+  // Buffer.from skips what it cannot read; encoding the bytes again shows that every character counted.
+  const isCanonical = key.toString('base64').replace(/=+$/, '') === base64.replace(/=+$/, '');
+  return isCanonical && key.length === DATA_ENCRYPTION_KEY_BYTES ? key : undefined;
+}
+
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce
     .number({ error: `must be a whole number from ${min} to ${max}` })
@@ -68,6 +83,33 @@ const variables = z.object({
   JWT_SECRET: z.string().optional(),
   JWT_PRIVATE_KEY_FILE: z.string().optional(),
   JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().optional(),
+  // Never repeated in a message: it is the key.
+  DATA_ENCRYPTION_KEY: z
+    .string()
+    .transform((text, ctx) => {
+      const key = decodeDataEncryptionKey(text);
+      if (!key) {
+        ctx.addIssue({ code: 'custom', message: DATA_ENCRYPTION_KEY_FORMAT });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+  DATA_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .optional()
+    .transform((setting, ctx) => {
+      const keys = commaSeparated(setting).map(decodeDataEncryptionKey);
+      const bad = keys.findIndex((key) => key === undefined);
+      if (bad !== -1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be keys of ${DATA_ENCRYPTION_KEY_BYTES} bytes in base64, comma-separated (key ${bad + 1} is not)`,
+        });
+        return z.NEVER;
+      }
+      return keys as Buffer[];
+    }),
   INTROSPECTION_CLIENTS: z
     .string()
     .regex(/^\s*[^:,\s]+:[^,\s]+(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/, 'must be id:secret pairs, comma-separated')
@@ -80,6 +122,7 @@ const variables = z.object({
   REFRESH_TOKEN_TTL: duration('7d'),
   SESSION_MAX_LIFETIME: duration('30d'),
   REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+  STEP_UP_MAX_AGE_SECONDS: integer(300, 30, 86_400),
   AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
   AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
   PASSWORD_HASH: z.enum(PASSWORD_HASH_ALGORITHMS, { error: 'must be bcrypt or argon2id' }).default('bcrypt'),
@@ -203,6 +246,13 @@ export const envSchema = variables
         message: 'is too easy to guess: use a random one (try: openssl rand -base64 48)',
       });
     }
+    if (!env.DATA_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATA_ENCRYPTION_KEY'],
+        message: 'is required in production (try: openssl rand -base64 32)',
+      });
+    }
     for (const [id, secret] of introspectionClients(env.INTROSPECTION_CLIENTS)) {
       const problem =
         secret.length < MIN_PRODUCTION_CLIENT_SECRET_LENGTH
@@ -281,11 +331,13 @@ function toConfig(env: Variables): Config {
       clientId: env.JWT_CLIENT_ID,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
     },
+    dataEncryption: { key: env.DATA_ENCRYPTION_KEY, previousKeys: env.DATA_ENCRYPTION_PREVIOUS_KEYS },
     sessions: {
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
       maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
       reuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
     },
+    stepUp: { maxAgeSeconds: env.STEP_UP_MAX_AGE_SECONDS },
     authCache: { ttlSeconds: env.AUTH_CACHE_TTL_SECONDS },
     passwords: {
       algorithm: env.PASSWORD_HASH,

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Config } from '../config/config';
 import { AccountTokens } from './account-tokens';
+import { DataEncryption, loadDataEncryption } from './data-encryption';
 import { loadSecrets, Secrets } from './secrets';
 
 @Global()
@@ -16,8 +17,17 @@ import { loadSecrets, Secrets } from './secrets';
           dataDir: config.get('dataDir', { infer: true }),
         }),
     },
+    {
+      provide: DataEncryption,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Config, true>) =>
+        loadDataEncryption({
+          ...config.get('dataEncryption', { infer: true }),
+          dataDir: config.get('dataDir', { infer: true }),
+        }),
+    },
     AccountTokens,
   ],
-  exports: [Secrets, AccountTokens],
+  exports: [Secrets, DataEncryption, AccountTokens],
 })
 export class SecretsModule {}

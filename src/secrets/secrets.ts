@@ -218,7 +218,10 @@ async function loadSecret({ secret: configured, dataDir }: KeySettings): Promise
 }
 
 /** The file's content, written by `create` (owner-only) if there is none yet; safe when two starts race. */
-async function keepOnce(path: string, create: () => string): Promise<{ value: string; created: boolean }> {
+export async function keepOnce(
+  path: string,
+  create: () => string,
+): Promise<{ value: string; created: boolean }> {
   const existing = await readIfPresent(path);
   if (existing !== undefined) {
     return { value: existing, created: false };
