@@ -14,6 +14,7 @@ const LAYERS = [
   ['database', 'secrets', 'metrics', 'auth-cache'],
   ['audit', 'mail', 'passwords', 'rate-limit', 'sessions'],
   ['users'],
+  ['mfa'],
   ['auth'],
   ['admin', 'health'],
   ['.'],

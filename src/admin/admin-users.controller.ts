@@ -27,6 +27,7 @@ import { ErrorDto } from '../common/error.dto';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { toUserDto, UserDto, UserPageDto } from '../users/dto/user.dto';
 import { AdminUsersService } from './admin-users.service';
+import { MfaService } from '../mfa/mfa.service';
 import { AdminOnly } from './api-admin.decorator';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -40,7 +41,10 @@ const UserId = () => Param('id', ParseUUIDPipe);
 @ApiBadRequestResponse({ description: 'Invalid body, query or id', type: ErrorDto })
 @Controller('admin/users')
 export class AdminUsersController {
-  constructor(private readonly adminUsers: AdminUsersService) {}
+  constructor(
+    private readonly adminUsers: AdminUsersService,
+    private readonly mfa: MfaService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Search users, newest first' })
@@ -93,6 +97,19 @@ export class AdminUsersController {
   @ApiConflictResponse({ description: 'The last enabled admin', type: ErrorDto })
   async remove(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
     await this.adminUsers.delete(id, admin);
+  }
+
+  @Delete(':id/mfa')
+  @HttpCode(204)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({
+    summary:
+      'Remove the second factor and recovery codes of a user who lost both (audited; the user is told)',
+  })
+  @ApiNoContentResponse({ description: 'Removed: the password alone signs in again' })
+  @ApiNotFoundResponse({ description: 'No such user, or no second factor', type: ErrorDto })
+  async removeSecondFactor(@UserId() id: string, @CurrentActor() admin: Actor): Promise<void> {
+    await this.mfa.remove(id, admin, true);
   }
 
   @Post(':id/unlock')

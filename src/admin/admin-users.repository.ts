@@ -90,14 +90,15 @@ export class AdminUsersRepository {
     return { items, total: totals?.total ?? 0 };
   }
 
-  async countByKind(): Promise<{ users: number; admins: number; disabledUsers: number }> {
+  async countByKind(): Promise<{ users: number; admins: number; disabledUsers: number; mfaUsers: number }> {
     const [row] = await this.db
       .select({
         users: count(),
         admins: count(sql`case when 'admin' = any(${users.roles}) then 1 end`),
         disabledUsers: count(sql`case when ${users.disabled} then 1 end`),
+        mfaUsers: count(sql`case when ${users.mfaEnabled} then 1 end`),
       })
       .from(users);
-    return row ?? { users: 0, admins: 0, disabledUsers: 0 };
+    return row ?? { users: 0, admins: 0, disabledUsers: 0, mfaUsers: 0 };
   }
 }

@@ -13,6 +13,7 @@ export interface Dashboard {
   users: number;
   admins: number;
   disabledUsers: number;
+  mfaUsers: number;
   activeSessions: number;
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { MfaModule } from '../mfa/mfa.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminAuditController } from './admin-audit.controller';
@@ -9,7 +10,7 @@ import { AdminUsersRepository } from './admin-users.repository';
 import { AdminUsersService } from './admin-users.service';
 
 @Module({
-  imports: [UsersModule, SessionsModule, AuditModule],
+  imports: [UsersModule, MfaModule, SessionsModule, AuditModule],
   controllers: [AdminDashboardController, AdminUsersController, AdminAuditController],
   providers: [AdminUsersRepository, AdminUsersService],
 })

@@ -20,6 +20,12 @@ export const AUDIT_EVENT_TYPES = [
   'email.verified',
   'email.change_requested',
   'email.changed',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.recovery_codes_renewed',
+  'mfa.recovery_code_used',
+  'login.mfa_required',
+  'reauthenticated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/config';
 import { DATABASE_EVENTS, type DatabaseEvents } from '../database/database';
-import type { AuthUser, User } from '../users/user';
+import type { SignedInUser, User } from '../users/user';
 
 /** Where the database announces changed users and ended sessions (see the migration 0004_auth_state_notify). */
 export const AUTH_STATE_CHANNEL = 'auth_state';
@@ -56,7 +56,7 @@ export class AuthCache implements OnModuleInit {
   }
 
   /** The caller of an access token, if its session and user are known live and enabled. */
-  signedIn(userId: string, sessionId: string): AuthUser | undefined {
+  signedIn(userId: string, sessionId: string): SignedInUser | undefined {
     if (!this.isServing()) {
       return undefined;
     }

@@ -16,7 +16,7 @@ import {
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
 import { NoStore } from '../common/decorators/no-store.decorator';
-import { ErrorDto, OAuthErrorDto } from '../common/error.dto';
+import { ErrorDto, MfaRequiredDto, OAuthErrorDto, OAuthMfaRequiredDto } from '../common/error.dto';
 import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
 import { AuthRateLimit, SignInRateLimit } from '../rate-limit/rate-limit.decorators';
@@ -33,6 +33,7 @@ import { Client } from '../common/decorators/client-info.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Anonymous, Public } from '../common/decorators/public.decorator';
 import { LoginDto } from './dto/login.dto';
+import { MfaSignInDto, ReauthenticateDto } from './dto/mfa-sign-in.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { TokenPairDto } from './dto/token-pair.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
@@ -76,7 +77,13 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiUnauthorizedResponse({ description: 'Wrong credentials', type: ErrorDto })
-  @ApiForbiddenResponse({ description: 'Account disabled', type: ErrorDto })
+  @ApiForbiddenResponse({
+    description:
+      'Account disabled or address unverified (ErrorDto); or, for an account with a second factor, the right ' +
+      'password: MfaRequiredDto, whose mfa_token POST /auth/mfa completes',
+    type: MfaRequiredDto,
+  })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After', type: ErrorDto })
   login(@CurrentUser() accepted: AcceptedSignIn, @Client() client: ClientInfo): Promise<TokenPairDto> {
     return this.signIns.start(accepted, client);
   }
@@ -92,8 +99,52 @@ export class AuthController {
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiBadRequestResponse({ description: 'RFC 6749 §5.2 error', type: OAuthErrorDto })
+  @ApiForbiddenResponse({
+    description: 'mfa_required: the right password of an account with a second factor, without otp',
+    type: OAuthMfaRequiredDto,
+  })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After', type: ErrorDto })
   token(@Body() form: Record<string, unknown>, @Client() client: ClientInfo): Promise<TokenPairDto> {
     return this.auth.grant(parseTokenRequest(form), client);
+  }
+
+  @Anonymous()
+  @SignInRateLimit()
+  @Post('mfa')
+  @HttpCode(200)
+  @NoStoreTokens()
+  @ApiOperation({ summary: 'Complete a sign-in that needs a second factor: its mfa_token and a code' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({
+    description: 'Wrong code, or an mfa_token unknown, used, expired, struck out or of another client',
+    type: ErrorDto,
+  })
+  @ApiForbiddenResponse({ description: 'Account disabled meanwhile', type: ErrorDto })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After', type: ErrorDto })
+  mfa(@Body() body: MfaSignInDto, @Client() client: ClientInfo): Promise<TokenPairDto> {
+    return this.auth.completeWithCode(body.mfa_token, body.code, client);
+  }
+
+  @SignInRateLimit()
+  @Post('reauthenticate')
+  @HttpCode(200)
+  @NoStoreTokens()
+  @ApiSignedIn()
+  @ApiOperation({
+    summary:
+      'Step up (RFC 9470): prove the password (and a code) again; a new pair in the same session, auth_time now',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ description: 'Wrong password or code', type: ErrorDto })
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After', type: ErrorDto })
+  reauthenticate(
+    @CurrentUser() me: AuthUser,
+    @Body() body: ReauthenticateDto,
+    @Client() client: ClientInfo,
+  ): Promise<TokenPairDto> {
+    return this.auth.reauthenticate(me, body.password, body.code, client);
   }
 
   @Anonymous()

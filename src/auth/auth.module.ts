@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
 import { Clock } from '../common/clock';
+import { MfaModule } from '../mfa/mfa.module';
 import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { Secrets } from '../secrets/secrets';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -24,6 +25,7 @@ import { TokensService } from './tokens.service';
     // The storage ClientCredentialsGuard counts failures in.
     RateLimitStorageModule,
     UsersModule,
+    MfaModule,
     SessionsModule,
     PassportModule,
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),

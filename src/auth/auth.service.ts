@@ -1,7 +1,11 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { InvalidTokenException } from '../common/invalid-token.exception';
 import { OAuthError } from '../common/oauth-error';
-import type { ClientInfo } from '../sessions/session';
+import { TooManyRequestsException } from '../common/too-many-requests.exception';
+import { MfaService, WRONG_CODE } from '../mfa/mfa.service';
+import type { AuthMethod, ClientInfo } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { CredentialsService } from '../users/credentials.service';
 import type { AuthUser } from '../users/user';
@@ -40,6 +44,8 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly verifier: AccessTokenVerifier,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
+    private readonly clock: Clock,
   ) {}
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto> {
@@ -60,13 +66,73 @@ export class AuthService {
       return pair;
     }
     try {
-      return await this.signIns.signIn(
-        await this.credentials.check(request.username, request.password),
-        client,
-      );
+      let proof = await this.credentials.check(request.username, request.password);
+      if (request.otp !== undefined && proof.outcome === 'proved' && proof.user.mfaEnabled) {
+        proof = await this.mfa.withCode(proof, request.otp, client);
+      }
+      return await this.signIns.signIn(proof, client);
     } catch (error) {
       throw asGrantError(error);
     }
+  }
+
+  /** POST /auth/mfa: a sign-in waiting for its second factor, completed with a code. */
+  async completeWithCode(mfaToken: string, code: string, client: ClientInfo): Promise<TokenPairDto> {
+    return this.signIns.signIn(await this.mfa.redeem(mfaToken, code, client), client);
+  }
+
+  /**
+   * RFC 9470 step-up without signing out: the password (and a code of the second factor) proved again, within
+   * the caller's session, which takes the new `auth_time` and `amr`; a new pair, the old refresh token dropped.
+   * A wrong password or code is a 403 (the access token is fine) and counts in the lockout.
+   */
+  async reauthenticate(
+    me: AuthUser,
+    password: string,
+    code: string | undefined,
+    client: ClientInfo,
+  ): Promise<TokenPairDto> {
+    const user = await this.credentials.confirm(me, password, client, { keepsFailures: code !== undefined });
+    const methods: AuthMethod[] = ['pwd'];
+    if (code !== undefined) {
+      if (!user.mfaEnabled) {
+        throw new BadRequestException(['code: this account has no second factor']);
+      }
+      if (!(await this.mfa.checkCode(user, code, client))) {
+        const refusal = await this.credentials.countWrongCode(user.id);
+        await this.audit.record({
+          type: 'login.failed',
+          userId: user.id,
+          actorId: user.id,
+          client,
+          details: { reason: refusal.outcome === 'locked' ? 'locked' : 'wrong code' },
+        });
+        if (refusal.outcome === 'locked') {
+          throw new TooManyRequestsException(refusal.retryAfterSeconds);
+        }
+        throw new ForbiddenException(WRONG_CODE);
+      }
+      const release = await this.credentials.release(user.id);
+      if (release.locked) {
+        throw new TooManyRequestsException(release.retryAfterSeconds);
+      }
+      methods.push('otp');
+    }
+    const renewed = await this.sessions.reauthenticate(me.sessionId, me.id, {
+      methods,
+      at: this.clock.now(),
+    });
+    if (!renewed) {
+      throw new InvalidTokenException();
+    }
+    await this.audit.record({
+      type: 'reauthenticated',
+      userId: me.id,
+      actorId: me.id,
+      client,
+      details: { sessionId: me.sessionId, amr: methods },
+    });
+    return this.tokens.pair(user, renewed.session, renewed.refreshToken);
   }
 
   async signOut(me: AuthUser, client: ClientInfo): Promise<void> {

@@ -6,7 +6,9 @@ import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import { validateEnv } from '../config/env.schema';
 import { OAuthError } from '../common/oauth-error';
+import { SecondFactorRequiredException } from '../common/second-factor.exceptions';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
+import type { MfaService } from '../mfa/mfa.service';
 import type { Authentication, Session, SignInProof } from '../sessions/session';
 import type { SessionsService } from '../sessions/sessions.service';
 import type { CredentialsService, LockoutRelease } from '../users/credentials.service';
@@ -23,6 +25,7 @@ const USER: User = {
   disabled: false,
   emailVerified: true,
   pendingEmail: null,
+  mfaEnabled: false,
   createdAt: new Date(),
   updatedAt: new Date(),
 };
@@ -49,7 +52,10 @@ const PAIR = {
 };
 
 /** The service with what it calls recorded in `steps` (audit events among them), in order. */
-function build(release: LockoutRelease = { locked: false }, { isDisabledMeanwhile = false } = {}) {
+function build(
+  release: LockoutRelease = { locked: false },
+  { isDisabledMeanwhile = false, isLockedBeforeCode = false } = {},
+) {
   const steps: string[] = [];
   const events: SecurityEvent[] = [];
   const sessions = {
@@ -69,7 +75,19 @@ function build(release: LockoutRelease = { locked: false }, { isDisabledMeanwhil
       steps.push(`release ${userId}`);
       return Promise.resolve(release);
     },
+    beforeCodeCheck: (userId: string, options: { spendsBudget: boolean }) => {
+      steps.push(`lock check ${userId} ${options.spendsBudget ? 'spending' : 'not spending'} the budget`);
+      return Promise.resolve(
+        isLockedBeforeCode ? { outcome: 'locked', userId, retryAfterSeconds: 7 } : undefined,
+      );
+    },
   } as unknown as CredentialsService;
+  const mfa = {
+    challenge: (userId: string) => {
+      steps.push(`challenge ${userId}`);
+      return Promise.resolve('the-mfa-token');
+    },
+  } as unknown as MfaService;
   const audit = {
     record: (event: SecurityEvent) => {
       events.push(event);
@@ -83,7 +101,7 @@ function build(release: LockoutRelease = { locked: false }, { isDisabledMeanwhil
     }
   })();
   const config = new ConfigService<Config, true>(validateEnv({}));
-  const service = new SignInService(credentials, sessions, tokens, audit, clock, config);
+  const service = new SignInService(credentials, sessions, tokens, audit, clock, mfa, config);
   const proved = (user: User = USER): SignInProof => ({
     outcome: 'proved',
     user,
@@ -170,6 +188,49 @@ describe('SignInService.accept', () => {
   });
 });
 
+describe('SignInService.accept, for an account with a second factor', () => {
+  const withMfa = { ...USER, mfaEnabled: true };
+
+  it('answers a right password alone with an mfa_token, and leaves the failed sign-ins counted', async () => {
+    const { service, steps, events, proved } = build();
+    const refusal = await service.accept(proved(withMfa), CLIENT).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(SecondFactorRequiredException);
+    expect((refusal as SecondFactorRequiredException).mfaToken).toBe('the-mfa-token');
+    expect(steps).toEqual([
+      `lock check ${USER.id} not spending the budget`,
+      'upgrade',
+      `challenge ${USER.id}`,
+      'event login.mfa_required',
+    ]);
+    expect(events).toEqual([{ type: 'login.mfa_required', userId: USER.id, client: CLIENT }]);
+  });
+
+  it('refuses a locked account before any mfa_token, as a sign-in would be', async () => {
+    const { service, steps, proved } = build(undefined, { isLockedBeforeCode: true });
+    const refusal = await service.accept(proved(withMfa), CLIENT).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(TooManyRequestsException);
+    expect(steps).toEqual([`lock check ${USER.id} not spending the budget`, 'event login.failed']);
+  });
+
+  it('refuses a disabled account before any mfa_token', async () => {
+    const { service, steps, proved } = build();
+    await expect(service.accept(proved({ ...withMfa, disabled: true }), CLIENT)).rejects.toThrow(
+      new ForbiddenException(DISABLED),
+    );
+    expect(steps).not.toContain(`challenge ${USER.id}`);
+  });
+
+  it('accepts the password and a code together, clearing the failed sign-ins then', async () => {
+    const { service, steps } = build();
+    const proof: SignInProof = { outcome: 'proved', user: withMfa, methods: ['pwd', 'otp'] };
+    await expect(service.accept(proof, CLIENT)).resolves.toEqual({
+      user: withMfa,
+      authentication: { methods: ['pwd', 'otp'], at: NOW },
+    });
+    expect(steps).toEqual([`release ${USER.id}`]);
+  });
+});
+
 describe('SignInService.start', () => {
   const accepted = { user: USER, authentication: { methods: ['pwd' as const], at: NOW } };
 
@@ -208,6 +269,11 @@ describe('asGrantError', () => {
       new OAuthError('invalid_grant', WRONG_CREDENTIALS),
     ],
     ['a disabled account', new ForbiddenException(DISABLED), new OAuthError('invalid_grant', DISABLED)],
+    [
+      'a second factor required',
+      new SecondFactorRequiredException('the-mfa-token'),
+      new OAuthError('mfa_required', 'A second factor is required', 403, { mfa_token: 'the-mfa-token' }),
+    ],
   ])('speaks RFC 6749 §5.2 for %s', (_case, refusal, expected) => {
     expect(asGrantError(refusal)).toEqual(expected);
   });

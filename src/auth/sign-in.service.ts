@@ -3,8 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { OAuthError } from '../common/oauth-error';
+import { SecondFactorRequiredException } from '../common/second-factor.exceptions';
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Config } from '../config/config';
+import { MfaService, WRONG_CODE } from '../mfa/mfa.service';
 import type { Authentication, ClientInfo, SignInProof } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { CredentialsService } from '../users/credentials.service';
@@ -37,6 +39,7 @@ export class SignInService {
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly mfa: MfaService,
     config: ConfigService<Config, true>,
   ) {
     this.requiresVerifiedEmail = config.get('registration', { infer: true }).requiresVerifiedEmail;
@@ -56,7 +59,11 @@ export class SignInService {
       case 'limited':
         throw new TooManyRequestsException(proof.retryAfterSeconds);
       case 'wrong':
-        await this.recordFailure(proof.userId ?? null, 'wrong credentials', client);
+        await this.recordFailure(
+          proof.userId ?? null,
+          proof.isCode ? 'wrong code' : 'wrong credentials',
+          client,
+        );
         if (proof.lockedUntil) {
           await this.audit.record({
             type: 'login.locked',
@@ -65,7 +72,7 @@ export class SignInService {
             details: { lockedUntil: proof.lockedUntil.toISOString() },
           });
         }
-        throw new UnauthorizedException(WRONG_CREDENTIALS);
+        throw new UnauthorizedException(proof.isCode ? WRONG_CODE : WRONG_CREDENTIALS);
       case 'locked':
         await this.recordFailure(proof.userId, 'locked', client);
         throw new TooManyRequestsException(proof.retryAfterSeconds);
@@ -73,12 +80,42 @@ export class SignInService {
         break;
     }
     const { user } = proof;
+    if (user.mfaEnabled && !proof.methods.includes('otp')) {
+      return this.requireSecondFactor(proof, client);
+    }
     const release = await this.credentials.release(user.id);
     if (release.locked) {
       await this.recordFailure(user.id, 'locked', client);
       throw new TooManyRequestsException(release.retryAfterSeconds);
     }
     await proof.upgrade?.();
+    await this.refuseBarredAccount(user, client);
+    return { user, authentication: { methods: proof.methods, at: this.clock.now() } };
+  }
+
+  /**
+   * The right password of an account with a second factor: refused as any sign-in would be (locked, disabled,
+   * unverified), else a 403 with the mfa_token that completes it. Its failed sign-ins are not cleared: only
+   * the whole proof does that, so codes cannot be guessed by giving the password between them.
+   */
+  private async requireSecondFactor(
+    proof: Extract<SignInProof, { outcome: 'proved' }>,
+    client: ClientInfo,
+  ): Promise<never> {
+    const { user } = proof;
+    const lock = await this.credentials.beforeCodeCheck(user.id, { spendsBudget: false });
+    if (lock) {
+      await this.recordFailure(user.id, 'locked', client);
+      throw new TooManyRequestsException(lock.retryAfterSeconds);
+    }
+    await proof.upgrade?.();
+    await this.refuseBarredAccount(user, client);
+    const mfaToken = await this.mfa.challenge(user.id, client);
+    await this.audit.record({ type: 'login.mfa_required', userId: user.id, client });
+    throw new SecondFactorRequiredException(mfaToken);
+  }
+
+  private async refuseBarredAccount(user: User, client: ClientInfo): Promise<void> {
     if (user.disabled) {
       await this.recordFailure(user.id, 'disabled', client);
       throw new ForbiddenException(DISABLED);
@@ -87,7 +124,6 @@ export class SignInService {
       await this.recordFailure(user.id, 'email not verified', client);
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
-    return { user, authentication: { methods: proof.methods, at: this.clock.now() } };
   }
 
   /** The session of an accepted sign-in and its first tokens; 403 if the user was disabled meanwhile. */
@@ -112,8 +148,14 @@ export class SignInService {
   }
 }
 
-/** The token endpoint's words for a refusal (RFC 6749 §5.2): wrong or disabled is invalid_grant; 429 stays. */
+/**
+ * The token endpoint's words for a refusal (RFC 6749 §5.2): wrong or disabled is invalid_grant; a second factor
+ * required is a 403 mfa_required with its mfa_token; 429 stays.
+ */
 export function asGrantError(error: unknown): unknown {
+  if (error instanceof SecondFactorRequiredException) {
+    return new OAuthError('mfa_required', error.message, 403, { mfa_token: error.mfaToken });
+  }
   const isRefusal = error instanceof UnauthorizedException || error instanceof ForbiddenException;
   return isRefusal ? new OAuthError('invalid_grant', error.message) : error;
 }

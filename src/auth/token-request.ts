@@ -1,7 +1,7 @@
 import { OAuthError } from '../common/oauth-error';
 
 export type TokenRequest =
-  | { grantType: 'password'; username: string; password: string }
+  | { grantType: 'password'; username: string; password: string; otp?: string }
   | { grantType: 'refresh_token'; refreshToken: string };
 
 const MAX_PARAMETER_LENGTH = 1024;
@@ -12,9 +12,12 @@ const MAX_PARAMETER_LENGTH = 1024;
  */
 export function parseTokenRequest(form: unknown): TokenRequest {
   const parameters = typeof form === 'object' && form !== null ? (form as Record<string, unknown>) : {};
-  const read = (name: string): string => {
+  const read = (name: string, { isOptional = false } = {}): string | undefined => {
     const value = parameters[name];
     if (value === undefined || value === '') {
+      if (isOptional) {
+        return undefined;
+      }
       throw new OAuthError('invalid_request', `${name} is required`);
     }
     if (Array.isArray(value)) {
@@ -28,10 +31,12 @@ export function parseTokenRequest(form: unknown): TokenRequest {
 
   const grantType = read('grant_type');
   switch (grantType) {
-    case 'password':
-      return { grantType, username: read('username'), password: read('password') };
+    case 'password': {
+      const otp = read('otp', { isOptional: true });
+      return { grantType, username: read('username')!, password: read('password')!, ...(otp && { otp }) };
+    }
     case 'refresh_token':
-      return { grantType, refreshToken: read('refresh_token') };
+      return { grantType, refreshToken: read('refresh_token')! };
     default:
       throw new OAuthError('unsupported_grant_type', 'grant_type must be password or refresh_token');
   }

@@ -5,6 +5,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailableError, OutageLog } from './database-unavailable';
 import { ClientAuthenticationException } from './client-authentication.exception';
 import { InvalidTokenException } from './invalid-token.exception';
+import {
+  InsufficientUserAuthenticationException,
+  MFA_METHODS,
+  SecondFactorRequiredException,
+} from './second-factor.exceptions';
 import { OAuthError } from './oauth-error';
 import { TooManyRequestsException } from './too-many-requests.exception';
 
@@ -38,7 +43,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
         .status(exception.statusCode)
         .header('cache-control', 'no-store')
         .header('pragma', 'no-cache')
-        .send({ error: exception.error, error_description: exception.description });
+        .send({ ...exception.fields, error: exception.error, error_description: exception.description });
       return;
     }
 
@@ -67,8 +72,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
           ? 'Basic realm="clients"'
           : exception instanceof InvalidTokenException
             ? 'Bearer error="invalid_token"'
-            : 'Bearer';
+            : exception instanceof InsufficientUserAuthenticationException
+              ? exception.challenge
+              : 'Bearer';
       void reply.header('www-authenticate', challenge);
+    }
+    if (exception instanceof SecondFactorRequiredException) {
+      void reply.status(403).send({ ...body, mfa_token: exception.mfaToken, mfa_methods: MFA_METHODS });
+      return;
     }
     void reply.status(body.statusCode).send(body);
   }

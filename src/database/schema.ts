@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   index,
@@ -37,6 +38,8 @@ export const users = pgTable(
     emailVerified: boolean('email_verified').notNull().default(false),
     /** An address asked for in place of `email`, until its confirmation link is used. */
     pendingEmail: text('pending_email'),
+    /** Whether a confirmed second factor guards sign-in: set with `totp_factors` in one transaction. */
+    mfaEnabled: boolean('mfa_enabled').notNull().default(false),
     /** Consecutive failed sign-ins; reset by a success or an admin's unlock. */
     failedSignIns: integer('failed_sign_ins').notNull().default(0),
     lockedUntil: timestamptz('locked_until'),
@@ -167,5 +170,58 @@ export const outbox = pgTable(
       .on(table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
     check('outbox_status_known', sql`${table.status} in ('pending', 'sent', 'failed')`),
+  ],
+);
+
+/**
+ * An authenticator app's secret (RFC 6238), encrypted with DataEncryption under `key_id`: pending until a first
+ * code confirms it. `last_used_step` is the newest time step a code was accepted for; a code of that step or an
+ * earlier one is refused, claimed in one conditional update.
+ */
+export const totpFactors = pgTable('totp_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  keyId: text('key_id').notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+  confirmedAt: timestamptz('confirmed_at'),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+});
+
+/** Recovery codes of a second factor, as SHA-256 hashes; each is used up in one conditional update. */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamptz('used_at'),
+  },
+  (table) => [uniqueIndex('recovery_codes_user_id_code_hash_key').on(table.userId, table.codeHash)],
+);
+
+/**
+ * The half-done sign-ins of accounts with a second factor: the right password was given, a code is awaited. The
+ * `mfa_token` is kept as its SHA-256 hash, bound to the client that got it; five wrong codes end it.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    expiresAt: timestamptz('expires_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('mfa_challenges_token_hash_key').on(table.tokenHash),
+    index('mfa_challenges_user_id_idx').on(table.userId),
   ],
 );

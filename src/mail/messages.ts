@@ -6,6 +6,7 @@ import { emailChangeNoticeMessage } from './templates/email-change-notice';
 import { emailVerificationMessage } from './templates/email-verification';
 import { passwordChangedMessage } from './templates/password-changed';
 import { passwordResetMessage } from './templates/password-reset';
+import { type SecondFactorChange, secondFactorChangedMessage } from './templates/second-factor-changed';
 
 /**
  * A queued message as it is sent: its template with the fields the outbox kept, and the link rebuilt from the
@@ -49,6 +50,13 @@ export function renderMessage(
       });
     case 'email-change-notice':
       return emailChangeNoticeMessage({ appName: mail.appName, username, newEmail: fields.newEmail ?? '' });
+    case 'second-factor-changed':
+      return secondFactorChangedMessage({
+        appName: mail.appName,
+        username,
+        change: fields.change as SecondFactorChange,
+        left: fields.left,
+      });
   }
 }
 

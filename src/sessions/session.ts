@@ -36,11 +36,12 @@ export interface Authentication {
 
 /**
  * What a way of signing in found out: who (`proved`, with the methods used, and what to store again once the
- * sign-in is accepted, such as a stronger hash), or why not. Refusals have already counted against the lockout.
+ * sign-in is accepted, such as a stronger hash), or why not (`isCode`: the password was right, a second factor's
+ * code was not). Refusals have already counted against the lockout.
  */
 export type SignInProof =
   | { outcome: 'proved'; user: User; methods: AuthMethod[]; upgrade?: () => Promise<void> }
-  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date }
+  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date; isCode?: true }
   | { outcome: 'locked'; userId: string; retryAfterSeconds: number }
   | { outcome: 'limited'; retryAfterSeconds: number };
 

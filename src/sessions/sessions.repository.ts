@@ -113,6 +113,34 @@ export class SessionsRepository {
     });
   }
 
+  /**
+   * A new sign-in proved within the live session `id` of `userId` (RFC 9470 step-up): the session takes its
+   * methods and time, and `refreshTokenHash` replaces its current refresh token, which is dropped rather than
+   * rotated, so that it is merely unknown afterwards and not taken for a stolen one. Undefined if not live.
+   */
+  async reauthenticate(
+    id: string,
+    userId: string,
+    { methods, at }: { methods: AuthMethod[]; at: Date },
+    refreshTokenHash: string,
+  ): Promise<Session | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [session] = await tx
+        .update(sessions)
+        .set({ authMethods: methods, authenticatedAt: at, lastUsedAt: sql`now()` })
+        .where(and(eq(sessions.id, id), eq(sessions.userId, userId), isLive))
+        .returning(sessionColumns);
+      if (!session) {
+        return undefined;
+      }
+      await tx
+        .delete(refreshTokens)
+        .where(and(eq(refreshTokens.sessionId, id), isNull(refreshTokens.rotatedAt)));
+      await tx.insert(refreshTokens).values({ tokenHash: refreshTokenHash, sessionId: id });
+      return session;
+    });
+  }
+
   /** A token of a live session that was already rotated; undefined when unknown or its session has ended. */
   async findSpent(
     tokenHash: string,

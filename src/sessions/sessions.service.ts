@@ -55,6 +55,22 @@ export class SessionsService {
     return session && { session, refreshToken };
   }
 
+  /** A session's new sign-in (step-up) and the refresh token that replaces its current one; undefined if ended. */
+  async reauthenticate(
+    sessionId: string,
+    userId: string,
+    authentication: Authentication,
+  ): Promise<{ session: Session; refreshToken: string } | undefined> {
+    const refreshToken = RefreshTokens.generate();
+    const session = await this.sessions.reauthenticate(
+      sessionId,
+      userId,
+      authentication,
+      RefreshTokens.hash(refreshToken),
+    );
+    return session && { session, refreshToken };
+  }
+
   /**
    * Exchanges a refresh token for its successor. A token rotated moments ago (within the grace window, as when
    * two tabs refresh at once) gets the same successor again; one rotated earlier is taken as stolen and ends

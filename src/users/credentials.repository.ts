@@ -85,6 +85,14 @@ export class CredentialsRepository {
     return { locked: true, lockedUntil: locked?.lockedUntil ?? null };
   }
 
+  async findLockedUntil(id: string): Promise<Date | null> {
+    const [row] = await this.db
+      .select({ lockedUntil: users.lockedUntil })
+      .from(users)
+      .where(eq(users.id, id));
+    return row?.lockedUntil ?? null;
+  }
+
   /** Forgets failed sign-ins and any lock; undefined when there is no such user. */
   async clearFailedSignIns(id: string): Promise<User | undefined> {
     const [user] = await this.db

@@ -13,6 +13,7 @@ import { type Credentials, CredentialsRepository, type LockoutPolicy } from './c
 import type { AuthUser, User } from './user';
 
 export type LockoutRelease = { locked: false } | { locked: true; retryAfterSeconds: number };
+type Refusal<Outcome extends SignInProof['outcome']> = Extract<SignInProof, { outcome: Outcome }>;
 
 const WRONG_PASSWORD = 'currentPassword is wrong';
 const USER_NOT_FOUND = 'User not found';
@@ -75,10 +76,42 @@ export class CredentialsService {
   }
 
   /**
+   * Before a second factor's code is checked: it spends the account's budget as a password check does (unless
+   * the password check of the same request spent it), and a locked account is refused with nothing checked.
+   * Undefined when the code may be checked.
+   */
+  async beforeCodeCheck(
+    userId: string,
+    { spendsBudget = true } = {},
+  ): Promise<Refusal<'limited' | 'locked'> | undefined> {
+    const budget = spendsBudget ? await this.signInLimits.claim({ userId }) : undefined;
+    if (budget && !budget.allowed) {
+      return { outcome: 'limited', retryAfterSeconds: budget.retryAfterSeconds };
+    }
+    const lock = await this.lockState(userId);
+    return lock.locked ? { outcome: 'locked', userId, retryAfterSeconds: lock.retryAfterSeconds } : undefined;
+  }
+
+  /** A wrong code of a second factor counts against the lockout as a wrong password does. */
+  async countWrongCode(userId: string): Promise<Refusal<'wrong' | 'locked'>> {
+    const settled = await this.settle(userId, false);
+    return settled.locked
+      ? { outcome: 'locked', userId, retryAfterSeconds: settled.retryAfterSeconds }
+      : { outcome: 'wrong', userId, lockedUntil: settled.lockedUntil, isCode: true };
+  }
+
+  /**
    * A re-entered password (currentPassword) counts against the same lockout and per-account budget as sign-in,
    * so a stolen session cannot guess it freely: 403 when wrong, 429 while locked. Answers the user, as just read.
+   * `keepsFailures`: a right password leaves the failure count alone, as a code is still to be checked (a
+   * password must not wipe the count of the wrong codes that follow it).
    */
-  async confirm(me: { id: string; username: string }, password: string, client: ClientInfo): Promise<User> {
+  async confirm(
+    me: { id: string; username: string },
+    password: string,
+    client: ClientInfo,
+    { keepsFailures = false } = {},
+  ): Promise<User> {
     const found = await this.credentials.findCredentials(me.username);
     if (!found || found.user.id !== me.id) {
       throw new NotFoundException(USER_NOT_FOUND);
@@ -88,7 +121,8 @@ export class CredentialsService {
       throw new TooManyRequestsException(budget.retryAfterSeconds);
     }
     const matches = await this.passwords.verify(password, found.passwordHash);
-    const settled = await this.settle(me.id, matches);
+    const settled =
+      matches && keepsFailures ? await this.lockState(me.id) : await this.settle(me.id, matches);
     if (matches && !settled.locked) {
       return found.user;
     }
@@ -156,6 +190,20 @@ export class CredentialsService {
       found.passwordHash,
       await this.passwords.hash(password),
     );
+  }
+
+  /** Whether the account is locked now, changing nothing. */
+  private async lockState(
+    userId: string,
+  ): Promise<{ locked: true; retryAfterSeconds: number } | { locked: false; lockedUntil?: Date }> {
+    const now = this.clock.now();
+    const lockedUntil = await this.credentials.findLockedUntil(userId);
+    return lockedUntil && lockedUntil > now
+      ? {
+          locked: true,
+          retryAfterSeconds: Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)),
+        }
+      : { locked: false };
   }
 
   /**

@@ -24,6 +24,7 @@ import { UpdateMeDto } from './dto/update-me.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import type { AuthUser } from './user';
 import { CredentialsService } from './credentials.service';
+import { StepUp } from './step-up';
 import { UsersService } from './users.service';
 
 @ApiTags('me')
@@ -35,6 +36,7 @@ export class MeController {
     private readonly users: UsersService,
     private readonly credentials: CredentialsService,
     private readonly sessions: SessionsService,
+    private readonly stepUp: StepUp,
   ) {}
 
   @Get()
@@ -45,7 +47,9 @@ export class MeController {
   }
 
   @Patch()
-  @ApiOperation({ summary: 'Change your email (needs currentPassword) or full name' })
+  @ApiOperation({
+    summary: 'Change your email (needs currentPassword and a recent sign-in, RFC 9470) or full name',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiBadRequestResponse({
     description: 'Invalid body, or a new email without currentPassword',
@@ -58,6 +62,9 @@ export class MeController {
     @Body() changes: UpdateMeDto,
     @Client() client: ClientInfo,
   ): Promise<UserDto> {
+    if (changes.email !== undefined) {
+      await this.stepUp.require(me);
+    }
     return toUserDto(await this.users.updateProfile(me, changes, client));
   }
 
@@ -65,7 +72,9 @@ export class MeController {
   @HttpCode(204)
   // A password check like a sign-in's: the same per-address budget, so a stolen session cannot guess freely.
   @SignInRateLimit()
-  @ApiOperation({ summary: 'Change your password; every other session ends' })
+  @ApiOperation({
+    summary: 'Change your password (needs a recent sign-in, RFC 9470); every other session ends',
+  })
   @ApiNoContentResponse({ description: 'Changed' })
   @ApiBadRequestResponse({
     description: 'Invalid body or a new password that breaks the rules',
@@ -77,6 +86,7 @@ export class MeController {
     @Body() body: ChangePasswordDto,
     @Client() client: ClientInfo,
   ): Promise<void> {
+    await this.stepUp.require(me);
     await this.credentials.changePassword(me, body.currentPassword, body.newPassword, client);
   }
 

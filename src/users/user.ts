@@ -12,16 +12,25 @@ export interface User {
   emailVerified: boolean;
   /** The address of an email change waiting for its confirmation; null when none. */
   pendingEmail: string | null;
+  /** Whether a confirmed second factor (TOTP) guards the account's sign-ins. */
+  mfaEnabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** The signed-in caller, as the JWT strategy rebuilds it from the database on each request. */
-export interface AuthUser {
+/** The user of a live session, as the database (or AuthCache) has it now. */
+export interface SignedInUser {
   id: string;
   username: string;
   roles: Role[];
   sessionId: string;
+}
+
+/** The signed-in caller: the user of the session, as read on each request, and the access token's sign-in. */
+export interface AuthUser extends SignedInUser {
+  /** How and when (seconds since the epoch) this token's sign-in was proved: its `amr` and `auth_time`. */
+  authMethods: readonly string[];
+  authTime: number;
 }
 
 /** What may change of a user after creation (an admin may change all of it, a user only their profile). */
@@ -42,4 +51,5 @@ export type MailTemplateName =
   | 'password-changed'
   | 'email-verification'
   | 'email-change-confirm'
-  | 'email-change-notice';
+  | 'email-change-notice'
+  | 'second-factor-changed';

@@ -15,6 +15,7 @@ import { MeController } from './me.controller';
 import { PasswordResetController } from './password-reset.controller';
 import { PasswordResetRepository } from './password-reset.repository';
 import { PasswordResetService } from './password-reset.service';
+import { StepUp } from './step-up';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
@@ -32,8 +33,9 @@ import { UsersService } from './users.service';
     EmailVerificationService,
     BackgroundWork,
     AdminBootstrap,
+    StepUp,
     Clock,
   ],
-  exports: [UsersService, CredentialsService],
+  exports: [UsersService, CredentialsService, StepUp],
 })
 export class UsersModule {}

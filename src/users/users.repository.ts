@@ -5,7 +5,7 @@ import { normaliseEmail } from '../common/credentials-rules';
 import { DATABASE, type Database } from '../database/database';
 import { sessions, users } from '../database/schema';
 import { insertVerification, type Verification } from './email-verification.repository';
-import type { AuthUser, Role, User, UserChanges } from './user';
+import type { Role, SignedInUser, User, UserChanges } from './user';
 
 /** Every column but the credentials: what the rest of the service may read of a user. */
 export const {
@@ -48,7 +48,7 @@ export class UsersRepository {
    * The caller of an access token, when its session is live and the user enabled; roles as they are now. From
    * memory when the cache knows both (every change to them drops them there), else one query.
    */
-  async findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+  async findSignedIn(userId: string, sessionId: string): Promise<SignedInUser | undefined> {
     const cached = this.cache.signedIn(userId, sessionId);
     if (cached) {
       return cached;

@@ -13,7 +13,7 @@ import type { ClientInfo } from '../sessions/session';
 import { normaliseEmail } from '../common/credentials-rules';
 import { CredentialsService } from './credentials.service';
 import { EmailVerificationService } from './email-verification.service';
-import { type AuthUser, type Role, ROLES, type User } from './user';
+import { type AuthUser, type Role, ROLES, type SignedInUser, type User } from './user';
 import { UsersRepository } from './users.repository';
 
 export interface Registration {
@@ -81,8 +81,12 @@ export class UsersService {
   }
 
   /** The caller of an access token, or undefined when its session ended or the user was disabled or deleted. */
-  findSignedIn(userId: string, sessionId: string): Promise<AuthUser | undefined> {
+  findSignedIn(userId: string, sessionId: string): Promise<SignedInUser | undefined> {
     return this.users.findSignedIn(userId, sessionId);
+  }
+
+  findById(id: string): Promise<User | undefined> {
+    return this.users.findById(id);
   }
 
   async get(id: string): Promise<User> {

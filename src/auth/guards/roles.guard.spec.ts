@@ -31,6 +31,8 @@ const userWith = (roles: Role[]): AuthUser => ({
   username: 'john.doe',
   roles,
   sessionId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  authMethods: ['pwd'],
+  authTime: 1,
 });
 
 describe('RolesGuard', () => {

@@ -19,6 +19,8 @@ const USER: AuthUser = {
   username: 'john.doe',
   roles: ['user'],
   sessionId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  authMethods: ['pwd'],
+  authTime: 1,
 };
 const CLAIMS = {
   sub: USER.id,

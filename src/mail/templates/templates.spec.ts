@@ -4,6 +4,7 @@ import { emailVerificationMessage } from './email-verification';
 import type { MailContent } from './html';
 import { passwordChangedMessage } from './password-changed';
 import { passwordResetMessage } from './password-reset';
+import { secondFactorChangedMessage } from './second-factor-changed';
 
 // Fields no template may pass to HTML unescaped.
 const HOSTILE = `<img src=x onerror="alert('x')">&`;
@@ -19,6 +20,12 @@ const withLink: [string, (fields: { appName: string; username: string; link: str
 const withoutLink: [string, (fields: { appName: string; username: string }) => MailContent][] = [
   ['password-changed', (fields) => passwordChangedMessage(fields)],
   ['email-change-notice', (fields) => emailChangeNoticeMessage({ ...fields, newEmail: 'new@example.com' })],
+  ...(
+    ['enabled', 'disabled', 'disabled-by-admin', 'recovery-codes-renewed', 'recovery-code-used'] as const
+  ).map((change): [string, (fields: { appName: string; username: string }) => MailContent] => [
+    `second-factor-changed (${change})`,
+    (fields) => secondFactorChangedMessage({ ...fields, change, left: '7' }),
+  ]),
 ];
 const every = [...withLink, ...withoutLink] as [
   string,

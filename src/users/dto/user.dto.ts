@@ -21,6 +21,8 @@ export class UserDto {
     description: 'An address asked for in place of email, until the link sent to it is used',
   })
   pendingEmail!: string | null;
+  @ApiProperty({ description: 'Whether a second factor (an authenticator app) guards sign-in' })
+  mfaEnabled!: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
@@ -40,6 +42,7 @@ export const toUserDto = ({
   disabled,
   emailVerified,
   pendingEmail,
+  mfaEnabled,
   createdAt,
   updatedAt,
 }: User): UserDto => ({
@@ -51,6 +54,7 @@ export const toUserDto = ({
   disabled,
   emailVerified,
   pendingEmail,
+  mfaEnabled,
   createdAt: createdAt.toISOString(),
   updatedAt: updatedAt.toISOString(),
 });

@@ -1,0 +1,32 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+
+const CODE_DESCRIPTION = "The authenticator app's current 6 digits, or an unused recovery code";
+
+export class MfaSignInDto {
+  @ApiProperty({ description: 'From the 403 of /auth/login or /auth/token' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  mfa_token!: string;
+
+  @ApiProperty({ description: CODE_DESCRIPTION, example: '123456' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  code!: string;
+}
+
+export class ReauthenticateDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(1024)
+  password!: string;
+
+  @ApiPropertyOptional({ description: `${CODE_DESCRIPTION}; required for amr ["pwd", "otp"]` })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  code?: string;
+}

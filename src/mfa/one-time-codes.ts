@@ -1,0 +1,71 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { generateSecret, generateURI, ScureBase32Plugin, verify } from 'otplib';
+
+/** RFC 6238 as authenticator apps expect it: SHA-1, six digits, 30-second steps. */
+export const TOTP_PERIOD_SECONDS = 30;
+const TOTP_SECRET_BYTES = 20;
+const TOTP_CODE = /^\d{6}$/;
+
+export const RECOVERY_CODE_COUNT = 10;
+// 80 bits each: 16 characters of base32, shown as four groups of four.
+const RECOVERY_CODE_BYTES = 10;
+const RECOVERY_CODE = /^[a-z2-7]{16}$/;
+const base32 = new ScureBase32Plugin();
+
+/** A code as typed: an authenticator app's six digits, or a recovery code; anything else is neither. */
+export type OneTimeCode = { kind: 'totp'; code: string } | { kind: 'recovery_code'; code: string };
+
+/** What a client sent as a code, read leniently (spaces, dashes and case do not matter); undefined if malformed. */
+export function parseOneTimeCode(input: string): OneTimeCode | undefined {
+  const compact = input.replace(/[\s-]/g, '').toLowerCase();
+  if (TOTP_CODE.test(compact)) {
+    return { kind: 'totp', code: compact };
+  }
+  return RECOVERY_CODE.test(compact) ? { kind: 'recovery_code', code: compact } : undefined;
+}
+
+export function newTotpSecret(): string {
+  return generateSecret({ length: TOTP_SECRET_BYTES });
+}
+
+/** The otpauth:// URI an app scans (Key Uri Format), labelled `<issuer>:<username>`. */
+export function otpauthUri(issuer: string, username: string, secret: string): string {
+  const uri = new URL(generateURI({ issuer, label: username, secret }));
+  uri.searchParams.set('algorithm', 'SHA1');
+  uri.searchParams.set('digits', '6');
+  uri.searchParams.set('period', String(TOTP_PERIOD_SECONDS));
+  return uri.toString();
+}
+
+/**
+ * The time step a code belongs to, when it is the code of the step of `at` or of the step on either side
+ * (RFC 6238 §5.2) and later than `afterStep`; undefined otherwise.
+ */
+export async function matchingTimeStep(
+  secret: string,
+  code: string,
+  at: Date,
+  afterStep?: number | null,
+): Promise<number | undefined> {
+  const result = await verify({
+    secret,
+    token: code,
+    epoch: Math.floor(at.getTime() / 1000),
+    epochTolerance: TOTP_PERIOD_SECONDS,
+    ...(afterStep != null && { afterTimeStep: afterStep }),
+  });
+  return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+}
+
+/** Ten fresh recovery codes as shown to the user (`xxxx-xxxx-xxxx-xxxx`). */
+export function newRecoveryCodes(): string[] {
+  return Array.from({ length: RECOVERY_CODE_COUNT }, () => {
+    const code = base32.encode(randomBytes(RECOVERY_CODE_BYTES), { padding: false }).toLowerCase();
+    return code.match(/.{4}/g)!.join('-');
+  });
+}
+
+/** How a recovery code is stored: codes of 80 random bits need no slow hash. */
+export function recoveryCodeHash(code: string): string {
+  return createHash('sha256').update(code.replace(/[\s-]/g, '').toLowerCase()).digest('base64url');
+}
