@@ -22,9 +22,12 @@ describe('the migration that brings stored emails into NFC', () => {
   });
   afterAll(() => closeTestApp(app));
 
+  // Each row a second older than the next, so that "the first of a spelling" never rests on a tie of timestamps
+  // (two inserts can share a microsecond) broken by random ids.
+  let inserted = 0;
   const insert = (username: string, email: string) =>
-    db.execute(sql`insert into users (username, email, password_hash, roles)
-      values (${username}, ${email}, ${HASH}, '{user}')`);
+    db.execute(sql`insert into users (username, email, password_hash, roles, created_at)
+      values (${username}, ${email}, ${HASH}, '{user}', now() - make_interval(secs => ${1000 - ++inserted}))`);
   const emailOf = async (username: string) => {
     const [row] = await db.select({ email: users.email }).from(users).where(eq(users.username, username));
     return row?.email;
