@@ -78,6 +78,7 @@ describe('/admin', () => {
           users: before.users + 3,
           admins: before.admins + 1,
           disabledUsers: before.disabledUsers + 1,
+          mfaUsers: before.mfaUsers,
           // Two sign-ins of the user, and createAdmin's two (the bootstrap admin's and the new admin's).
           activeSessions: before.activeSessions + 4,
         },
@@ -117,6 +118,7 @@ describe('/admin', () => {
         disabled: expect.any(Boolean),
         emailVerified: expect.any(Boolean),
         pendingEmail: null,
+        mfaEnabled: false,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -173,6 +175,7 @@ describe('/admin', () => {
         disabled: false,
         emailVerified: false,
         pendingEmail: null,
+        mfaEnabled: false,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

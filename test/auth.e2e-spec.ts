@@ -48,6 +48,7 @@ describe('auth', () => {
         disabled: false,
         emailVerified: false,
         pendingEmail: null,
+        mfaEnabled: false,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

@@ -56,6 +56,7 @@ describe('/users/me', () => {
         disabled: false,
         emailVerified: false,
         pendingEmail: null,
+        mfaEnabled: false,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

@@ -241,13 +241,17 @@ describe('second-factor secrets at rest', () => {
       await storeSealed(user.id, stray);
       const before = await factorRow(user.id);
 
-      // Today the answer is a bare 500 (DataEncryption.decrypt throws; the filter logs it): no tokens, no key id.
+      // No code matches a secret that cannot be opened (the log names the key): a wrong code's answer.
       const code = await freshCode(user.secret);
-      for (const answer of [
+      const [viaMfa, viaGrant] = [
         await completeWith(await mfaTokenOf(user), code),
         await passwordGrant(user, code),
-      ]) {
-        expect(answer.status).not.toBe(200);
+      ];
+      expect(viaMfa.status).toBe(401);
+      expect(viaMfa.body.message).toBe('Wrong code');
+      expect(viaGrant.status).toBe(400);
+      expect(viaGrant.body.error).toBe('invalid_grant');
+      for (const answer of [viaMfa, viaGrant]) {
         expect(answer.body).not.toHaveProperty('access_token');
         expect(JSON.stringify(answer.body)).not.toContain(stray.keyId);
       }
@@ -263,13 +267,15 @@ describe('second-factor secrets at rest', () => {
       const moved = await factorRow(owner.id);
       await storeSealed(other.id, { keyId: moved.keyId, ciphertext: moved.secretCiphertext });
 
-      // Today a bare 500 as well: the decryption fails on the AAD (`totp:<userId>`), and the filter logs it.
+      // The decryption fails on the AAD (`totp:<userId>`): a wrong code's answer.
       const code = await freshCode(owner.secret);
-      for (const answer of [
+      const [viaMfa, viaGrant] = [
         await completeWith(await mfaTokenOf(other), code),
         await passwordGrant(other, code),
-      ]) {
-        expect(answer.status).not.toBe(200);
+      ];
+      expect(viaMfa.status).toBe(401);
+      expect(viaGrant.status).toBe(400);
+      for (const answer of [viaMfa, viaGrant]) {
         expect(answer.body).not.toHaveProperty('access_token');
       }
       expect((await completeWith(await mfaTokenOf(owner), code)).status).toBe(200);

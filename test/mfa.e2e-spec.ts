@@ -87,9 +87,8 @@ describe('a second factor (TOTP and recovery codes)', () => {
       expect(secret).toMatch(/^[A-Z2-7]{32}$/);
       const uri = new URL(otpauthUri);
       expect(uri.protocol).toBe('otpauth:');
-      expect(decodeURIComponent(uri.pathname)).toBe(
-        `//totp/Acme:${user.username}`.replace('//totp', uri.host ? '' : '//totp'),
-      );
+      expect(uri.host).toBe('totp');
+      expect(decodeURIComponent(uri.pathname)).toBe(`/Acme:${user.username}`);
       expect(uri.searchParams.get('secret')).toBe(secret);
       expect(uri.searchParams.get('issuer')).toBe('Acme');
       expect(uri.searchParams.get('algorithm')).toBe('SHA1');
@@ -359,10 +358,8 @@ describe('a second factor (TOTP and recovery codes)', () => {
 
     it('steps up with /auth/reauthenticate in the same session, then renews codes (the old set dies)', async () => {
       const user = await enrolled();
-      const refresh = await signIn(app, { username: user.username, password: user.password }).catch(
-        () => undefined,
-      );
-      expect(refresh).toBeUndefined();
+      // Signing in again is no way around it: the password alone gets no tokens.
+      expect((await login(user)).status).toBe(403);
       const me = decodeJwt(user.accessToken);
       const wrong = await http(app)
         .post('/auth/reauthenticate')

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   BadRequestException,
+  Logger,
   ConflictException,
   Injectable,
   NotFoundException,
@@ -17,7 +18,7 @@ import type { ClientInfo, SignInProof } from '../sessions/session';
 import { CredentialsService } from '../users/credentials.service';
 import type { AuthUser, User } from '../users/user';
 import { UsersService } from '../users/users.service';
-import { MfaRepository, type Notice } from './mfa.repository';
+import { MfaRepository, type Notice, type TotpFactor } from './mfa.repository';
 import {
   matchingTimeStep,
   newRecoveryCodes,
@@ -49,6 +50,7 @@ const hashOf = (token: string) => createHash('sha256').update(token).digest('bas
  */
 @Injectable()
 export class MfaService {
+  private readonly logger = new Logger(MfaService.name);
   private readonly mail: Config['mail'];
 
   constructor(
@@ -92,8 +94,9 @@ export class MfaService {
       throw new BadRequestException(NO_PENDING_ENROLMENT);
     }
     const code = parseOneTimeCode(input);
-    const secret = this.encryption.decrypt(factor.secret, secretContext(me.id));
-    const step = code?.kind === 'totp' ? await matchingTimeStep(secret, code.code, now) : undefined;
+    const secret = this.secretOf(factor, me.id);
+    const step =
+      secret && code?.kind === 'totp' ? await matchingTimeStep(secret, code.code, now) : undefined;
     if (step === undefined) {
       throw new BadRequestException(WRONG_CODE);
     }
@@ -174,12 +177,14 @@ export class MfaService {
     if (!factor?.confirmedAt) {
       return false;
     }
-    const context = secretContext(user.id);
-    const secret = this.encryption.decrypt(factor.secret, context);
+    const secret = this.secretOf(factor, user.id);
+    if (!secret) {
+      return false;
+    }
     const step = await matchingTimeStep(secret, code.code, now, factor.lastUsedStep);
     const resealed = this.encryption.isCurrent(factor.secret.keyId)
       ? undefined
-      : this.encryption.encrypt(secret, context);
+      : this.encryption.encrypt(secret, secretContext(user.id));
     return step !== undefined && (await this.factors.claimStep(user.id, step, resealed));
   }
 
@@ -243,6 +248,20 @@ export class MfaService {
       return this.credentials.countWrongCode(proof.user.id);
     }
     return { ...proof, methods: ['pwd', 'otp'] };
+  }
+
+  /**
+   * The secret of a stored factor; undefined when it cannot be opened (its key is in neither
+   * DATA_ENCRYPTION_KEY nor DATA_ENCRYPTION_PREVIOUS_KEYS, or the row was altered or copied from another account):
+   * then no code matches, as for a wrong code, and the operator is told which key.
+   */
+  private secretOf(factor: TotpFactor, userId: string): string | undefined {
+    try {
+      return this.encryption.decrypt(factor.secret, secretContext(userId));
+    } catch (error) {
+      this.logger.error(`The TOTP secret of user ${userId} cannot be opened: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   private clientOf(client: ClientInfo): { ip: string | null; userAgent: string | null } {
