@@ -10,6 +10,9 @@ import { isAccessTokenHeader, keyIdOf, subjectOf } from './access-token';
 export interface VerifiedAccessToken {
   userId: string;
   sessionId: string;
+  /** Its sign-in, `amr` and `auth_time`, read once here rather than on every request that sends it. */
+  authMethods: readonly string[];
+  authTime: number;
   claims: Record<string, unknown>;
 }
 
@@ -73,7 +76,15 @@ export class AccessTokenVerifier {
     if (!subject) {
       return undefined;
     }
-    const verified = { ...subject, claims: payload };
+    const { amr, auth_time: authTime } = payload;
+    const verified = {
+      ...subject,
+      authMethods: Array.isArray(amr)
+        ? amr.filter((method): method is string => typeof method === 'string')
+        : [],
+      authTime: typeof authTime === 'number' ? authTime : 0,
+      claims: payload,
+    };
     const ttl = (payload.exp as number) * 1000 - Date.now();
     if (ttl > 0) {
       this.verified.set(token, verified, { ttl });

@@ -52,18 +52,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    * The caller of a verified token, with the sign-in the token carries (`amr`, `auth_time`, for step-up);
    * undefined once its session has ended or its user is disabled.
    */
-  async validate({ userId, sessionId, claims }: VerifiedAccessToken): Promise<AuthUser | undefined> {
+  async validate({
+    userId,
+    sessionId,
+    authMethods,
+    authTime,
+  }: VerifiedAccessToken): Promise<AuthUser | undefined> {
     const user = await this.users.findSignedIn(userId, sessionId);
-    if (!user) {
-      return undefined;
-    }
-    const { amr, auth_time: authTime } = claims;
-    return {
-      ...user,
-      authMethods: Array.isArray(amr)
-        ? amr.filter((method): method is string => typeof method === 'string')
-        : [],
-      authTime: typeof authTime === 'number' ? authTime : 0,
-    };
+    return user && { ...user, authMethods, authTime };
   }
 }
