@@ -95,8 +95,7 @@ export class MfaService {
     }
     const code = parseOneTimeCode(input);
     const secret = this.secretOf(factor, me.id);
-    const step =
-      secret && code?.kind === 'totp' ? await matchingTimeStep(secret, code.code, now) : undefined;
+    const step = secret && code?.kind === 'totp' ? await matchingTimeStep(secret, code.code, now) : undefined;
     if (step === undefined) {
       throw new BadRequestException(WRONG_CODE);
     }
