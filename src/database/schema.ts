@@ -73,6 +73,8 @@ export const sessions = pgTable(
     revokedAt: timestamptz('revoked_at'),
     authMethods: text('auth_methods').array().$type<AuthMethod[]>().notNull(),
     authenticatedAt: timestamptz('authenticated_at').notNull(),
+    /** The confidential client (INTROSPECTION_CLIENTS) the session was signed in through; null: the public one. */
+    clientId: text('client_id'),
   },
   (table) => [index('sessions_user_id_idx').on(table.userId)],
 );
