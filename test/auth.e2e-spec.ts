@@ -202,20 +202,56 @@ describe('auth', () => {
   describe('POST /auth/token (OAuth 2.0)', () => {
     const token = (form: Record<string, string>) => http(app).post('/auth/token').type('form').send(form);
 
-    it('grants a token pair for a password, ignoring client credentials and unknown parameters', async () => {
+    it('grants a token pair for a password to the public client, ignoring unknown parameters', async () => {
       const user = await createUser(app);
-      const res = await http(app).post('/auth/token').auth('swagger-ui', '').type('form').send({
+      // Swagger UI's password flow sends HTTP Basic with empty client fields.
+      const res = await http(app).post('/auth/token').auth('', '').type('form').send({
         grant_type: 'password',
         username: user.username,
         password: user.password,
-        client_id: 'x',
-        scope: 'a b',
+        client_id: 'nest-auth-service-client',
         extra: '1',
       });
       expect(res.status).toBe(200);
       expect(res.body).toEqual(tokenPair);
       expect(res.headers['cache-control']).toBe('no-store');
       expect((await me(res.body.access_token)).status).toBe(200);
+    });
+
+    it.each([
+      ['a client_id that names no client', { client_id: 'x' }, undefined],
+      ['HTTP Basic credentials of no client', {}, ['swagger-ui', 'secret']],
+      ['a client_secret of no client', { client_id: 'x', client_secret: 'y' }, undefined],
+    ])('refuses %s as 401 invalid_client (RFC 6749 §5.2)', async (_case, extra, basic) => {
+      const user = await createUser(app);
+      let req = http(app).post('/auth/token').type('form');
+      if (basic) {
+        req = req.auth(basic[0]!, basic[1]!);
+      }
+      const res = await req.send({
+        grant_type: 'password',
+        username: user.username,
+        password: user.password,
+        ...extra,
+      });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'invalid_client', error_description: 'Invalid client credentials' });
+      expect(res.headers['www-authenticate']).toBe('Basic realm="clients"');
+    });
+
+    it('refuses a scope, which this service cannot grant, as invalid_scope (RFC 6749 §3.3)', async () => {
+      const user = await createUser(app);
+      const res = await token({
+        grant_type: 'password',
+        username: user.username,
+        password: user.password,
+        scope: 'a b',
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_scope',
+        error_description: 'This service grants no scopes',
+      });
     });
 
     it('grants a new pair for a refresh token, which then stops working', async () => {

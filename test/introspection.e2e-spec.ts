@@ -53,7 +53,9 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       iss: claims.iss,
       aud: claims.aud,
       jti: claims.jti,
-      token_type: 'access_token',
+      client_id: 'nest-auth-service-client',
+      // RFC 7662 §2.2: the RFC 6749 §7.1 type.
+      token_type: 'Bearer',
     });
   });
 
@@ -104,11 +106,9 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const res = await call(http(app)).set('X-Forwarded-For', address(0xfe)).type('form').send({ token: 'x' });
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="clients"');
-    expect(res.body).toEqual({
-      statusCode: 401,
-      error: 'Unauthorized',
-      message: 'Invalid client credentials',
-    });
+    // RFC 6749 §5.2's shape, as every error of the OAuth endpoints.
+    expect(res.body).toEqual({ error: 'invalid_client', error_description: 'Invalid client credentials' });
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('accepts a client whose secret holds a colon', async () => {
@@ -201,11 +201,7 @@ describe('failed client authentication', () => {
     for (const tried of ['guess-10', secret]) {
       const refused = await call('/auth/introspect', address(1), 'orders-api', tried);
       expect(refused.status).toBe(429);
-      expect(refused.body).toEqual({
-        statusCode: 429,
-        error: 'Too Many Requests',
-        message: expect.any(String),
-      });
+      expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
       expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
     }

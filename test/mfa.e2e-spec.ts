@@ -179,6 +179,7 @@ describe('a second factor (TOTP and recovery codes)', () => {
         mfa_methods: ['totp', 'recovery_code'],
       });
       expect(refused.body).not.toHaveProperty('access_token');
+      expect(refused.headers['cache-control']).toBe('no-store');
       const done = await completeWith(refused.body.mfa_token, await freshCode(user.secret));
       expect(done.status).toBe(200);
       expect(done.headers['cache-control']).toBe('no-store');
@@ -296,6 +297,36 @@ describe('a second factor (TOTP and recovery codes)', () => {
       }
       expect(answer?.status).toBe(429);
       expect(answer?.headers['retry-after']).toMatch(/^\d+$/);
+      expect((await login(user)).status).toBe(429);
+    });
+
+    it('checks no more than five codes against one mfa_token however many requests race with it', async () => {
+      const user = await enrolled();
+      const mfaToken = (await login(user)).body.mfa_token as string;
+      const answers = await Promise.all(Array.from({ length: 10 }, () => completeWith(mfaToken, '000000')));
+      const messages = answers.map((answer) => answer.body.message as string);
+      expect(messages.filter((message) => message === 'Wrong code')).toHaveLength(5);
+      expect(messages.filter((message) => message === 'Invalid, used or expired mfa_token')).toHaveLength(5);
+    });
+
+    it('keeps counting wrong codes when the right password is given between them', async () => {
+      const user = await enrolled();
+      // A session from before the factor was on: a password re-entered there must not wipe the count.
+      for (let round = 0; round < 2; round += 1) {
+        const mfaToken = (await login(user)).body.mfa_token as string;
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          expect((await completeWith(mfaToken, '000000')).status).toBe(401);
+        }
+        const reentered = await http(app)
+          .post('/auth/reauthenticate')
+          .auth(user.accessToken, { type: 'bearer' })
+          .send({ password: user.password });
+        expect(reentered.status).toBe(200);
+        user.accessToken = reentered.body.access_token as string;
+      }
+      // Four wrong codes so far; the fifth locks the account, whatever passwords came between.
+      const mfaToken = (await login(user)).body.mfa_token as string;
+      expect((await completeWith(mfaToken, '000000')).status).toBe(401);
       expect((await login(user)).status).toBe(429);
     });
 

@@ -28,6 +28,7 @@ import { AuthService, type Introspection } from './auth.service';
 import { CLIENT_SCHEME } from '../common/decorators/api-signed-in.decorator';
 import { IntrospectionDto, TokenFormDto } from './dto/introspection.dto';
 import { ClientCredentialsGuard } from './guards/client-credentials.guard';
+import type { FastifyRequest } from 'fastify';
 import { ApiSignedIn } from '../common/decorators/api-signed-in.decorator';
 import { Client } from '../common/decorators/client-info.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
@@ -39,6 +40,7 @@ import { TokenPairDto } from './dto/token-pair.dto';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { type AcceptedSignIn, SignInService } from './sign-in.service';
+import { TokenClients } from './token-clients';
 import { parseTokenRequest } from './token-request';
 
 /** RFC 6749 §5.1: a response holding tokens is not cached, by HTTP/1.0 caches either. */
@@ -51,6 +53,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly signIns: SignInService,
     private readonly users: UsersService,
+    private readonly tokenClients: TokenClients,
   ) {}
 
   @Anonymous()
@@ -104,8 +107,14 @@ export class AuthController {
     type: OAuthMfaRequiredDto,
   })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts; see Retry-After', type: ErrorDto })
-  token(@Body() form: Record<string, unknown>, @Client() client: ClientInfo): Promise<TokenPairDto> {
-    return this.auth.grant(parseTokenRequest(form), client);
+  async token(
+    @Body() form: Record<string, unknown>,
+    @Req() request: FastifyRequest,
+    @Client() client: ClientInfo,
+  ): Promise<TokenPairDto> {
+    const tokenRequest = parseTokenRequest(form);
+    const clientId = await this.tokenClients.confidentialClientOf(request, form ?? {});
+    return this.auth.grant(tokenRequest, { ...client, ...(clientId && { clientId }) });
   }
 
   @Anonymous()

@@ -17,6 +17,8 @@ import { SignInService } from './sign-in.service';
 import { jwtOptions } from './jwt-options';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
+import { ClientCredentialsGuard } from './guards/client-credentials.guard';
+import { TokenClients } from './token-clients';
 import { TokensService } from './tokens.service';
 
 @Module({
@@ -38,6 +40,8 @@ import { TokensService } from './tokens.service';
     AccessTokenVerifier,
     LocalStrategy,
     JwtStrategy,
+    ClientCredentialsGuard,
+    TokenClients,
     Clock,
   ],
   // For JwtAuthGuard, a global guard.

@@ -28,7 +28,8 @@ export type Introspection =
       iss: unknown;
       aud: unknown;
       jti: unknown;
-      token_type: 'access_token';
+      client_id: unknown;
+      token_type: 'Bearer';
     };
 
 const INVALID_REFRESH_TOKEN = 'Invalid, expired or revoked refresh token';
@@ -59,7 +60,7 @@ export class AuthService {
   /** POST /auth/token: the same rules as /auth/login and /auth/refresh, with RFC 6749 §5.2 errors. */
   async grant(request: TokenRequest, client: ClientInfo): Promise<TokenPairDto> {
     if (request.grantType === 'refresh_token') {
-      const pair = await this.tryRefresh(request.refreshToken, client);
+      const pair = await this.tryRefresh(request.refreshToken, client, client.clientId);
       if (!pair) {
         throw new OAuthError('invalid_grant', INVALID_REFRESH_TOKEN);
       }
@@ -92,7 +93,7 @@ export class AuthService {
     code: string | undefined,
     client: ClientInfo,
   ): Promise<TokenPairDto> {
-    const user = await this.credentials.confirm(me, password, client, { keepsFailures: code !== undefined });
+    const user = await this.credentials.confirm(me, password, client, { field: 'password' });
     const methods: AuthMethod[] = ['pwd'];
     if (code !== undefined) {
       if (!user.mfaEnabled) {
@@ -172,7 +173,9 @@ export class AuthService {
       iss,
       aud,
       jti,
-      token_type: 'access_token',
+      client_id: verified.claims.client_id,
+      // RFC 7662 §2.2: the token's type as RFC 6749 §7.1 names it.
+      token_type: 'Bearer',
     };
   }
 
@@ -199,8 +202,12 @@ export class AuthService {
     }
   }
 
-  private async tryRefresh(refreshToken: string, client: ClientInfo): Promise<TokenPairDto | undefined> {
-    const rotation = await this.sessions.rotate(refreshToken);
+  private async tryRefresh(
+    refreshToken: string,
+    client: ClientInfo,
+    clientId?: string,
+  ): Promise<TokenPairDto | undefined> {
+    const rotation = await this.sessions.rotate(refreshToken, clientId);
     if (rotation.outcome === 'invalid') {
       return undefined;
     }

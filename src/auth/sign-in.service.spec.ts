@@ -42,6 +42,7 @@ const SESSION = {
   expiresAt: NOW,
   authMethods: ['pwd' as const],
   authenticatedAt: NOW,
+  clientId: null,
 };
 const PAIR = {
   access_token: 'a.b.c',

@@ -36,11 +36,17 @@ describe('parseTokenRequest', () => {
         grant_type: 'refresh_token',
         refresh_token: REFRESH_TOKEN,
         client_id: 'swagger',
-        client_secret: 'ignored',
-        scope: 'openid',
+        client_secret: 'read by TokenClients',
+        scope: '',
         username: ['a', 'b'],
       }),
     ).toEqual({ grantType: 'refresh_token', refreshToken: REFRESH_TOKEN });
+  });
+
+  it('refuses a scope: this service has none to grant (RFC 6749 §3.3)', () => {
+    expect(() =>
+      parseTokenRequest({ grant_type: 'password', username: 'john', password: 'p', scope: 'openid' }),
+    ).toThrow(new OAuthError('invalid_scope', 'This service grants no scopes'));
   });
 
   it('accepts a 1024-character parameter', () => {

@@ -30,6 +30,10 @@ export function parseTokenRequest(form: unknown): TokenRequest {
   };
 
   const grantType = read('grant_type');
+  // RFC 6749 §3.3: this service has no scopes to grant, so asking for one is refused rather than ignored.
+  if (read('scope', { isOptional: true }) !== undefined) {
+    throw new OAuthError('invalid_scope', 'This service grants no scopes');
+  }
   switch (grantType) {
     case 'password': {
       const otp = read('otp', { isOptional: true });

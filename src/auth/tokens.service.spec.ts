@@ -19,6 +19,7 @@ const SESSION = {
   createdAt: new Date(),
   authMethods: ['pwd' as const],
   authenticatedAt: SIGNED_IN_AT,
+  clientId: null,
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -33,13 +33,13 @@ export class TokensService {
    */
   async pair(
     user: { id: string; roles: Role[] },
-    session: Pick<Session, 'id' | 'createdAt' | 'authMethods' | 'authenticatedAt'>,
+    session: Pick<Session, 'id' | 'createdAt' | 'authMethods' | 'authenticatedAt' | 'clientId'>,
     refreshToken: string,
   ): Promise<TokenPairDto> {
     const claims: AccessTokenClaims = {
       sub: user.id,
       sid: session.id,
-      client_id: this.clientId,
+      client_id: session.clientId ?? this.clientId,
       roles: user.roles,
       amr: session.authMethods,
       auth_time: Math.floor(session.authenticatedAt.getTime() / 1000),

@@ -10,7 +10,7 @@ import {
   MFA_METHODS,
   SecondFactorRequiredException,
 } from './second-factor.exceptions';
-import { OAuthError } from './oauth-error';
+import { OAuthError, type OAuthErrorCode, OAUTH_ROUTES } from './oauth-error';
 import { TooManyRequestsException } from './too-many-requests.exception';
 
 interface ErrorBody {
@@ -38,32 +38,22 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
 
-    if (exception instanceof OAuthError) {
-      void reply
-        .status(exception.statusCode)
-        .header('cache-control', 'no-store')
-        .header('pragma', 'no-cache')
-        .send({ ...exception.fields, error: exception.error, error_description: exception.description });
-      return;
-    }
-
     const unavailable = exception instanceof HttpException ? undefined : databaseUnavailableError(exception);
+    const body: ErrorBody = unavailable
+      ? { statusCode: 503, message: 'The database is unavailable; try again shortly', error: statusText(503) }
+      : exception instanceof OAuthError
+        ? { statusCode: exception.statusCode, message: exception.description, error: exception.error }
+        : this.toErrorBody(exception, request);
     if (unavailable) {
       this.outages.report(unavailable, 'answering 503 until it is back');
-      void reply
-        .status(503)
-        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
-        .send({
-          statusCode: 503,
-          message: 'The database is unavailable; try again shortly',
-          error: statusText(503),
-        });
-      return;
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
     }
-
-    const body = this.toErrorBody(exception, request);
     if (exception instanceof TooManyRequestsException) {
       void reply.header('retry-after', String(exception.retryAfterSeconds));
+    }
+    if (exception instanceof OAuthError || OAUTH_ROUTES.has(request.routeOptions?.url ?? '')) {
+      this.sendOAuthError(reply, exception, body);
+      return;
     }
     if (body.statusCode === 401) {
       // RFC 6750 §3: invalid_token only when an access token was presented and refused.
@@ -78,10 +68,29 @@ export class HttpExceptionFilter implements ExceptionFilter {
       void reply.header('www-authenticate', challenge);
     }
     if (exception instanceof SecondFactorRequiredException) {
-      void reply.status(403).send({ ...body, mfa_token: exception.mfaToken, mfa_methods: MFA_METHODS });
+      // Thrown by a guard, before the route's own Cache-Control is set: the token must not be cached either.
+      void reply
+        .status(403)
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send({ ...body, mfa_token: exception.mfaToken, mfa_methods: MFA_METHODS });
       return;
     }
     void reply.status(body.statusCode).send(body);
+  }
+
+  /** RFC 6749 §5.2's shape, for every error of the OAuth routes (and any OAuthError); never cached. */
+  private sendOAuthError(reply: FastifyReply, exception: unknown, body: ErrorBody): void {
+    const { fields = {} } = exception instanceof OAuthError ? exception : {};
+    if (exception instanceof ClientAuthenticationException) {
+      void reply.header('www-authenticate', 'Basic realm="clients"');
+    }
+    const description = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    void reply
+      .status(body.statusCode)
+      .header('cache-control', 'no-store')
+      .header('pragma', 'no-cache')
+      .send({ ...fields, error: oauthErrorCode(exception, body.statusCode), error_description: description });
   }
 
   private toErrorBody(exception: unknown, request: FastifyRequest): ErrorBody {
@@ -112,6 +121,20 @@ export class HttpExceptionFilter implements ExceptionFilter {
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** The RFC 6749 §5.2 code of an error: its own for an OAuthError, else the one its status means. */
+function oauthErrorCode(exception: unknown, status: number): OAuthErrorCode {
+  if (exception instanceof OAuthError) {
+    return exception.error;
+  }
+  if (status === 401) {
+    return 'invalid_client';
+  }
+  if (status === 429 || status === 503) {
+    return 'temporarily_unavailable';
+  }
+  return status >= 500 ? 'server_error' : 'invalid_request';
+}
 
 /** The 4xx status of an error the HTTP layer raised about the request itself, such as an unparsable body. */
 function clientErrorStatus(exception: unknown): number | undefined {

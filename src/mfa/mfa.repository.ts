@@ -21,8 +21,6 @@ export interface Notice {
 export interface Challenge {
   id: string;
   userId: string;
-  ip: string | null;
-  userAgent: string | null;
 }
 
 const at = (now: Date) => sql`${now.toISOString()}::timestamptz`;
@@ -77,11 +75,12 @@ export class MfaRepository {
   }
 
   /**
-   * Confirms a pending secret started after `pendingSince` with a code of `step`, and stores the recovery codes
+   * Confirms the pending secret `checked`, started after `pendingSince`, with a code of `step`, and stores the recovery codes
    * in place of any: one transaction, the account's flag and notice with it. False when nothing was pending.
    */
   async confirmEnrolment(
     userId: string,
+    checked: SealedSecret,
     step: number,
     pendingSince: Date,
     now: Date,
@@ -96,6 +95,8 @@ export class MfaRepository {
           .where(
             and(
               eq(totpFactors.userId, userId),
+              // The secret the code was checked against, not one a new enrolment put in its place meanwhile.
+              eq(totpFactors.secretCiphertext, checked.ciphertext),
               isNull(totpFactors.confirmedAt),
               gt(totpFactors.createdAt, pendingSince),
             ),
@@ -228,47 +229,44 @@ export class MfaRepository {
     });
   }
 
-  /** The live challenge of an mfa_token's hash: unexpired at `now`, and fewer than `maxFailures` wrong codes. */
-  async findChallenge(tokenHash: string, now: Date, maxFailures: number): Promise<Challenge | undefined> {
+  /**
+   * Takes one attempt at the live challenge of an mfa_token's hash, for the client it was given to, in one
+   * statement: it is struck before its code is checked, so however many requests race with one token, no more
+   * than `maxFailures` codes are ever checked against it. Undefined when no such live challenge is left.
+   */
+  async attemptChallenge(
+    tokenHash: string,
+    client: { ip: string | null; userAgent: string | null },
+    now: Date,
+    maxFailures: number,
+  ): Promise<Challenge | undefined> {
     const [row] = await this.db
-      .select({
-        id: mfaChallenges.id,
-        userId: mfaChallenges.userId,
-        ip: mfaChallenges.ip,
-        userAgent: mfaChallenges.userAgent,
-      })
-      .from(mfaChallenges)
-      .where(this.isLive(eq(mfaChallenges.tokenHash, tokenHash), now, maxFailures));
+      .update(mfaChallenges)
+      .set({ failedAttempts: sql`${mfaChallenges.failedAttempts} + 1` })
+      .where(
+        and(
+          eq(mfaChallenges.tokenHash, tokenHash),
+          gt(mfaChallenges.expiresAt, at(now)),
+          sql`${mfaChallenges.failedAttempts} < ${maxFailures}`,
+          sql`${mfaChallenges.ip} is not distinct from ${client.ip}`,
+          sql`${mfaChallenges.userAgent} is not distinct from ${client.userAgent}`,
+        ),
+      )
+      .returning({ id: mfaChallenges.id, userId: mfaChallenges.userId });
     return row;
   }
 
-  /** Uses up a live challenge in one statement: of requests racing with one mfa_token, one gets true. */
-  async completeChallenge(id: string, now: Date, maxFailures: number): Promise<boolean> {
+  /** Uses up a challenge whose attempt held a right code: of requests racing with one mfa_token, one gets true. */
+  async completeChallenge(id: string): Promise<boolean> {
     const completed = await this.db
       .delete(mfaChallenges)
-      .where(this.isLive(eq(mfaChallenges.id, id), now, maxFailures))
+      .where(eq(mfaChallenges.id, id))
       .returning({ id: mfaChallenges.id });
     return completed.length > 0;
   }
 
-  /** Counts a wrong code against a live challenge; at `maxFailures` it is dead. */
-  async strikeChallenge(id: string, now: Date, maxFailures: number): Promise<void> {
-    await this.db
-      .update(mfaChallenges)
-      .set({ failedAttempts: sql`${mfaChallenges.failedAttempts} + 1` })
-      .where(this.isLive(eq(mfaChallenges.id, id), now, maxFailures));
-  }
-
   async queueNotice(notice: Notice | undefined, now: Date): Promise<void> {
     await this.queue(this.db, notice, now);
-  }
-
-  private isLive(which: ReturnType<typeof eq>, now: Date, maxFailures: number) {
-    return and(
-      which,
-      gt(mfaChallenges.expiresAt, at(now)),
-      sql`${mfaChallenges.failedAttempts} < ${maxFailures}`,
-    );
   }
 
   private async setEnabled(tx: Transaction, userId: string, mfaEnabled: boolean): Promise<void> {

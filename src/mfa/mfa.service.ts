@@ -103,6 +103,7 @@ export class MfaService {
     const recoveryCodes = newRecoveryCodes();
     const isConfirmed = await this.factors.confirmEnrolment(
       me.id,
+      factor.secret,
       step,
       pendingSince,
       now,
@@ -209,10 +210,14 @@ export class MfaService {
   async redeem(mfaToken: string, input: string, client: ClientInfo): Promise<SignInProof> {
     const now = this.clock.now();
     const challenge = MFA_TOKEN_PATTERN.test(mfaToken)
-      ? await this.factors.findChallenge(hashOf(mfaToken), now, MFA_TOKEN_MAX_FAILURES)
+      ? await this.factors.attemptChallenge(
+          hashOf(mfaToken),
+          this.clientOf(client),
+          now,
+          MFA_TOKEN_MAX_FAILURES,
+        )
       : undefined;
-    const { ip, userAgent } = this.clientOf(client);
-    if (!challenge || challenge.ip !== ip || challenge.userAgent !== userAgent) {
+    if (!challenge) {
       throw new UnauthorizedException(INVALID_MFA_TOKEN);
     }
     const refusal = await this.credentials.beforeCodeCheck(challenge.userId);
@@ -224,10 +229,9 @@ export class MfaService {
       throw new UnauthorizedException(INVALID_MFA_TOKEN);
     }
     if (!(await this.checkCode(user, input, client))) {
-      await this.factors.strikeChallenge(challenge.id, now, MFA_TOKEN_MAX_FAILURES);
       return this.credentials.countWrongCode(user.id);
     }
-    if (!(await this.factors.completeChallenge(challenge.id, now, MFA_TOKEN_MAX_FAILURES))) {
+    if (!(await this.factors.completeChallenge(challenge.id))) {
       throw new UnauthorizedException(INVALID_MFA_TOKEN);
     }
     return { outcome: 'proved', user, methods: ['pwd', 'otp'] };

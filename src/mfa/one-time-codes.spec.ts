@@ -178,6 +178,14 @@ describe('matchingTimeStep', () => {
     await expect(matchingTimeStep(secret, current, now, null)).resolves.toBe(step);
   });
 
+  it('matches nothing, without throwing, when the last step used is past this window (a clock behind)', async () => {
+    const now = atSecond(step * TOTP_PERIOD_SECONDS + 10);
+    const current = await codeOfStep(secret, step);
+    for (const afterStep of [step + 2, step + 5, step + 1000]) {
+      await expect(matchingTimeStep(secret, current, now, afterStep)).resolves.toBeUndefined();
+    }
+  });
+
   it('refuses the code of another secret', async () => {
     const now = atSecond(step * TOTP_PERIOD_SECONDS);
     const code = await codeOfStep(otherSecret, step);

@@ -56,10 +56,14 @@ export interface Session {
   /** How the user signed in (`amr`), and when (`auth_time`): kept by every refresh of the session. */
   authMethods: AuthMethod[];
   authenticatedAt: Date;
+  /** The confidential OAuth client that signed in, which alone may refresh it; null for the public client. */
+  clientId: string | null;
 }
 
 /** Where a sign-in comes from, recorded on its session for GET /users/me/sessions. */
 export interface ClientInfo {
   userAgent?: string;
   ip?: string;
+  /** The confidential OAuth client asking (the token endpoint's); none for the public client. */
+  clientId?: string;
 }

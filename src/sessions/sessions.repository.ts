@@ -15,6 +15,7 @@ const sessionColumns = {
   expiresAt: sessions.expiresAt,
   authMethods: sessions.authMethods,
   authenticatedAt: sessions.authenticatedAt,
+  clientId: sessions.clientId,
 };
 
 const isLive = and(isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`));
@@ -35,6 +36,7 @@ export interface NewSession {
   ip?: string;
   authMethods: AuthMethod[];
   authenticatedAt: Date;
+  clientId: string | null;
   lifetime: SessionLifetime;
   refreshTokenHash: string;
 }
@@ -86,6 +88,7 @@ export class SessionsRepository {
     tokenHash: string,
     successorHash: string,
     lifetime: SessionLifetime,
+    clientId: string | null,
   ): Promise<Session | undefined> {
     return this.db.transaction(async (tx) => {
       const [spent] = await tx
@@ -96,7 +99,8 @@ export class SessionsRepository {
             eq(refreshTokens.tokenHash, tokenHash),
             isNull(refreshTokens.rotatedAt),
             sql`${refreshTokens.sessionId} in (select ${sessions.id} from ${sessions} where ${isLive}
-              and ${sessions.createdAt} > now() - make_interval(secs => ${lifetime.maxSeconds}))`,
+              and ${sessions.createdAt} > now() - make_interval(secs => ${lifetime.maxSeconds})
+              and ${sessions.clientId} is not distinct from ${clientId})`,
           ),
         )
         .returning({ sessionId: refreshTokens.sessionId });
@@ -125,6 +129,12 @@ export class SessionsRepository {
     refreshTokenHash: string,
   ): Promise<Session | undefined> {
     return this.db.transaction(async (tx) => {
+      // Tokens first, then the session, in the order a rotation locks them (no deadlock with one). A rotation
+      // that held the current token made us wait, and its successor is visible to the second statement only.
+      const dropCurrentToken = () =>
+        tx.delete(refreshTokens).where(and(eq(refreshTokens.sessionId, id), isNull(refreshTokens.rotatedAt)));
+      await dropCurrentToken();
+      await dropCurrentToken();
       const [session] = await tx
         .update(sessions)
         .set({ authMethods: methods, authenticatedAt: at, lastUsedAt: sql`now()` })
@@ -133,9 +143,6 @@ export class SessionsRepository {
       if (!session) {
         return undefined;
       }
-      await tx
-        .delete(refreshTokens)
-        .where(and(eq(refreshTokens.sessionId, id), isNull(refreshTokens.rotatedAt)));
       await tx.insert(refreshTokens).values({ tokenHash: refreshTokenHash, sessionId: id });
       return session;
     });

@@ -49,6 +49,7 @@ export class SessionsService {
       ip: client.ip,
       authMethods: authentication.methods,
       authenticatedAt: authentication.at,
+      clientId: client.clientId ?? null,
       lifetime: this.lifetime,
       refreshTokenHash: RefreshTokens.hash(refreshToken),
     });
@@ -74,9 +75,10 @@ export class SessionsService {
   /**
    * Exchanges a refresh token for its successor. A token rotated moments ago (within the grace window, as when
    * two tabs refresh at once) gets the same successor again; one rotated earlier is taken as stolen and ends
-   * its whole session (OAuth 2.0 Security BCP, refresh token rotation).
+   * its whole session (OAuth 2.0 Security BCP, refresh token rotation). Only the client the session was signed in
+   * through may refresh it (RFC 6749 §6): for another, the token is as unknown as a made-up one.
    */
-  async rotate(refreshToken: string): Promise<Rotation> {
+  async rotate(refreshToken: string, clientId?: string): Promise<Rotation> {
     if (!RefreshTokens.isWellFormed(refreshToken)) {
       return { outcome: 'invalid' };
     }
@@ -84,7 +86,7 @@ export class SessionsService {
     const successor = this.refreshTokens.successorOf(refreshToken);
     const successorHash = RefreshTokens.hash(successor);
 
-    const session = await this.sessions.rotate(tokenHash, successorHash, this.lifetime);
+    const session = await this.sessions.rotate(tokenHash, successorHash, this.lifetime, clientId ?? null);
     if (session) {
       return { outcome: 'rotated', session, refreshToken: successor };
     }
@@ -94,7 +96,8 @@ export class SessionsService {
       return { outcome: 'invalid' };
     }
     const { session: spentSession, isWithinGrace, isSuccessorCurrent } = spent;
-    if (isWithinGrace && isSuccessorCurrent) {
+    const isSameClient = spentSession.clientId === (clientId ?? null);
+    if (isWithinGrace && isSuccessorCurrent && isSameClient) {
       return { outcome: 'replayed-in-grace', session: spentSession, refreshToken: successor };
     }
     await this.sessions.revoke(spentSession.id);

@@ -15,7 +15,6 @@ import type { AuthUser, User } from './user';
 export type LockoutRelease = { locked: false } | { locked: true; retryAfterSeconds: number };
 type Refusal<Outcome extends SignInProof['outcome']> = Extract<SignInProof, { outcome: Outcome }>;
 
-const WRONG_PASSWORD = 'currentPassword is wrong';
 const USER_NOT_FOUND = 'User not found';
 
 /** Passwords and the lockout that guards them: checks, re-entered passwords, changes and unlocks. */
@@ -103,14 +102,14 @@ export class CredentialsService {
   /**
    * A re-entered password (currentPassword) counts against the same lockout and per-account budget as sign-in,
    * so a stolen session cannot guess it freely: 403 when wrong, 429 while locked. Answers the user, as just read.
-   * `keepsFailures`: a right password leaves the failure count alone, as a code is still to be checked (a
-   * password must not wipe the count of the wrong codes that follow it).
+   * For an account with a second factor a right password leaves the failure count alone: only a whole proof
+   * (password and code) clears it, or a password between wrong codes would wipe their count.
    */
   async confirm(
     me: { id: string; username: string },
     password: string,
     client: ClientInfo,
-    { keepsFailures = false } = {},
+    { field = 'currentPassword' } = {},
   ): Promise<User> {
     const found = await this.credentials.findCredentials(me.username);
     if (!found || found.user.id !== me.id) {
@@ -121,8 +120,8 @@ export class CredentialsService {
       throw new TooManyRequestsException(budget.retryAfterSeconds);
     }
     const matches = await this.passwords.verify(password, found.passwordHash);
-    const settled =
-      matches && keepsFailures ? await this.lockState(me.id) : await this.settle(me.id, matches);
+    const keepsFailures = matches && found.user.mfaEnabled;
+    const settled = keepsFailures ? await this.lockState(me.id) : await this.settle(me.id, matches);
     if (matches && !settled.locked) {
       return found.user;
     }
@@ -144,7 +143,7 @@ export class CredentialsService {
         details: { lockedUntil: settled.lockedUntil.toISOString() },
       });
     }
-    throw new ForbiddenException(WRONG_PASSWORD);
+    throw new ForbiddenException(`${field} is wrong`);
   }
 
   /** Sets a new password and ends every other session of the user, so a thief signed in elsewhere is out. */

@@ -49,8 +49,19 @@ export class ClientCredentialsGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { client?: string }>();
+    request.client = await this.authenticate(request, basicCredentials(request.headers.authorization));
+    return true;
+  }
+
+  /**
+   * The id of the confidential client these credentials (HTTP Basic, or the token endpoint's form) prove, or a
+   * 401 invalid_client (429 past the address's failures), counted and audited as described above.
+   */
+  async authenticate(
+    request: FastifyRequest,
+    credentials: { id: string; secret: string } | undefined,
+  ): Promise<string> {
     const failures = `${CLIENT_AUTH_THROTTLER}:${normalizeIp(request.ip, DEFAULT_IPV6_SUBNET_PREFIX)}`;
-    const credentials = basicCredentials(request.headers.authorization);
     const expected = (credentials && this.clients.get(credentials.id)) ?? digest('no such client');
     const matches = timingSafeEqual(expected, digest(credentials?.secret ?? ''));
 
@@ -64,8 +75,7 @@ export class ClientCredentialsGuard implements CanActivate {
       if (blockedSeconds > 0) {
         this.refuse(request, blockedSeconds);
       }
-      request.client = credentials.id;
-      return true;
+      return credentials.id;
     }
 
     // A failure is counted before it is answered, and decided by its own count (atomic, in memory and in Redis).
@@ -94,13 +104,17 @@ export class ClientCredentialsGuard implements CanActivate {
     throw new ClientAuthenticationException();
   }
 
+  isConfidential(clientId: string): boolean {
+    return this.clients.has(clientId);
+  }
+
   private refuse(request: FastifyRequest, retryAfterSeconds: number): never {
     rateLimitRefusals.inc({ route: request.routeOptions?.url ?? 'unmatched' });
     throw new TooManyRequestsException(retryAfterSeconds);
   }
 }
 
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+export function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
   if (!match) {
     return undefined;
