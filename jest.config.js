@@ -22,6 +22,8 @@ const ESM_PACKAGES = [
   'cookie',
   'file-type',
   'jose',
+  'openid-client',
+  'oauth4webapi',
   '@noble',
   '@scure',
   '@otplib',

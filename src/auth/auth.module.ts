@@ -12,6 +12,7 @@ import { UsersModule } from '../users/users.module';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
 import { SignInService } from './sign-in.service';
 import { jwtOptions } from './jwt-options';
@@ -32,7 +33,7 @@ import { TokensService } from './tokens.service';
     PassportModule,
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),
   ],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, JwksController, DiscoveryController],
   providers: [
     SignInService,
     AuthService,
