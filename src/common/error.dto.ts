@@ -13,7 +13,18 @@ export class ErrorDto {
 
 /** RFC 6749 §5.2, as /auth/token answers its errors. */
 export class OAuthErrorDto {
-  @ApiProperty({ enum: ['invalid_request', 'invalid_grant', 'unsupported_grant_type'] }) error!: string;
+  @ApiProperty({
+    enum: [
+      'invalid_request',
+      'invalid_client',
+      'invalid_grant',
+      'invalid_scope',
+      'unsupported_grant_type',
+      'temporarily_unavailable',
+      'server_error',
+    ],
+  })
+  error!: string;
   @ApiProperty({ example: 'Invalid username or password' }) error_description!: string;
 }
 
