@@ -76,7 +76,11 @@ export const sessions = pgTable(
     /** The confidential client (INTROSPECTION_CLIENTS) the session was signed in through; null: the public one. */
     clientId: text('client_id'),
   },
-  (table) => [index('sessions_user_id_idx').on(table.userId)],
+  (table) => [
+    index('sessions_user_id_idx').on(table.userId),
+    // The retention purge's: when a session ended (least() skips a null revoked_at: then it is the expiry).
+    index('sessions_ended_at_idx').on(sql`least(${table.revokedAt}, ${table.expiresAt})`),
+  ],
 );
 
 /**
@@ -93,7 +97,13 @@ export const refreshTokens = pgTable(
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     rotatedAt: timestamptz('rotated_at'),
   },
-  (table) => [index('refresh_tokens_session_id_idx').on(table.sessionId)],
+  (table) => [
+    index('refresh_tokens_session_id_idx').on(table.sessionId),
+    // The retention purge's: rotated tokens by when they were replaced.
+    index('refresh_tokens_rotated_at_idx')
+      .on(table.rotatedAt)
+      .where(sql`${table.rotatedAt} is not null`),
+  ],
 );
 
 export const auditEventType = pgEnum('audit_event_type', AUDIT_EVENT_TYPES);
@@ -143,6 +153,8 @@ export const accountTokens = pgTable(
   (table) => [
     uniqueIndex('account_tokens_token_hash_key').on(table.tokenHash),
     index('account_tokens_user_id_purpose_idx').on(table.userId, table.purpose, table.createdAt),
+    // The retention purge's: when a token was used, or else expired.
+    index('account_tokens_ended_at_idx').on(sql`least(${table.usedAt}, ${table.expiresAt})`),
   ],
 );
 
@@ -171,6 +183,14 @@ export const outbox = pgTable(
     index('outbox_due_idx')
       .on(table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
+    // A deleted account token's ON DELETE SET NULL, and the purge's look for a message still waiting for a token.
+    index('outbox_token_id_idx')
+      .on(table.tokenId)
+      .where(sql`${table.tokenId} is not null`),
+    // The retention purge's: when a message was sent, or else was last due (failed for good).
+    index('outbox_finished_at_idx')
+      .on(sql`coalesce(${table.sentAt}, ${table.nextAttemptAt})`)
+      .where(sql`${table.status} <> 'pending'`),
     check('outbox_status_known', sql`${table.status} in ('pending', 'sent', 'failed')`),
   ],
 );
@@ -225,5 +245,16 @@ export const mfaChallenges = pgTable(
   (table) => [
     uniqueIndex('mfa_challenges_token_hash_key').on(table.tokenHash),
     index('mfa_challenges_user_id_idx').on(table.userId),
+    index('mfa_challenges_expires_at_idx').on(table.expiresAt),
   ],
 );
+
+/**
+ * Which instance runs a job that one instance at a time may run (the retention purge), and until when: taken and
+ * renewed in conditional statements (RetentionRepository.takeLease), so a dead holder's lease just runs out.
+ */
+export const jobLeases = pgTable('job_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  leaseUntil: timestamptz('lease_until').notNull(),
+});
