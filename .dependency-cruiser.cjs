@@ -15,6 +15,7 @@ const LAYERS = [
   ['audit', 'mail', 'passwords', 'rate-limit', 'sessions'],
   ['users'],
   ['mfa'],
+  ['account-export'],
   ['auth'],
   ['admin', 'health'],
   ['.'],

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccountExportModule } from './account-export/account-export.module';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
@@ -32,6 +33,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         AdminModule,
+        AccountExportModule,
         HealthModule,
         MetricsModule,
         MailModule,

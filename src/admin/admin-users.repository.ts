@@ -1,21 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
 import { DATABASE, type Database } from '../database/database';
 import { users } from '../database/schema';
 import type { User, UserChanges } from '../users/user';
-import { publicColumns } from '../users/users.repository';
+import { type GuardedResult, isLastEnabledAdmin, publicColumns } from '../users/users.repository';
+
+export type { GuardedResult };
 
 export interface UserSearch {
   q?: string;
   page: number;
   limit: number;
 }
-export type GuardedResult<T> =
-  { outcome: 'done'; value: T } | { outcome: 'not-found' } | { outcome: 'last-admin' };
 
-const isEnabledAdmin = and(sql`'admin' = any(${users.roles})`, eq(users.disabled, false));
-const isOnly = (admins: { id: string }[], id: string) => admins.length === 1 && admins[0]!.id === id;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 /** What only administration reads and writes of users: search, counts, and changes that must keep an admin. */
@@ -32,14 +30,14 @@ export class AdminUsersRepository {
    */
   async updateKeepingAnAdmin(id: string, changes: UserChanges): Promise<GuardedResult<User>> {
     const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
-      const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
+      const isLastAdmin = await isLastEnabledAdmin(tx, id);
       const [target] = await tx.select(publicColumns).from(users).where(eq(users.id, id)).for('update');
       if (!target) {
         return { outcome: 'not-found' };
       }
       const staysEnabledAdmin =
         (changes.roles ?? target.roles).includes('admin') && !(changes.disabled ?? target.disabled);
-      if (!staysEnabledAdmin && isOnly(admins, id)) {
+      if (!staysEnabledAdmin && isLastAdmin) {
         return { outcome: 'last-admin' };
       }
       // A new address is not verified, unless the admin says it is.
@@ -54,20 +52,6 @@ export class AdminUsersRepository {
       return { outcome: 'done', value: updated! };
     });
     this.cache.forgetUser(id);
-    return result;
-  }
-
-  async deleteKeepingAnAdmin(id: string): Promise<GuardedResult<User>> {
-    const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
-      const admins = await tx.select({ id: users.id }).from(users).where(isEnabledAdmin).for('update');
-      if (isOnly(admins, id)) {
-        return { outcome: 'last-admin' };
-      }
-      const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
-      return deleted ? { outcome: 'done', value: deleted } : { outcome: 'not-found' };
-    });
-    this.cache.forgetUser(id);
-    this.cache.forgetSessionsOf(id);
     return result;
   }
 

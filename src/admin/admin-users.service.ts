@@ -80,10 +80,7 @@ export class AdminUsersService {
   }
 
   async delete(id: string, admin: Actor): Promise<void> {
-    const deleted = unwrap(
-      await this.adminUsers.deleteKeepingAnAdmin(id),
-      'The last enabled admin cannot be deleted',
-    );
+    const deleted = await this.users.delete(id);
     await this.audit.record({
       type: 'user.deleted',
       userId: id,

@@ -128,6 +128,9 @@ export const auditEvents = pgTable(
     index('audit_events_created_at_idx').on(table.createdAt),
     index('audit_events_user_id_created_at_idx').on(table.userId, table.createdAt),
     index('audit_events_type_created_at_idx').on(table.type, table.createdAt),
+    // The events a user did (an admin's to others), read by GET /users/me/export and cleared of addresses when
+    // its account is deleted; without it, each of those reads the whole table.
+    index('audit_events_actor_id_idx').on(table.actorId),
   ],
 );
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config';
 import type { MailTemplateName } from '../users/user';
 import type { MailContent } from './templates/html';
+import { accountDeletedMessage } from './templates/account-deleted';
 import { emailChangeConfirmMessage } from './templates/email-change-confirm';
 import { emailChangeNoticeMessage } from './templates/email-change-notice';
 import { emailVerificationMessage } from './templates/email-verification';
@@ -50,6 +51,8 @@ export function renderMessage(
       });
     case 'email-change-notice':
       return emailChangeNoticeMessage({ appName: mail.appName, username, newEmail: fields.newEmail ?? '' });
+    case 'account-deleted':
+      return accountDeletedMessage({ appName: mail.appName, username });
     case 'second-factor-changed':
       return secondFactorChangedMessage({
         appName: mail.appName,

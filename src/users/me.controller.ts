@@ -9,17 +9,19 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiSignedIn } from '../common/decorators/api-signed-in.decorator';
 import { Client } from '../common/decorators/client-info.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import type { ClientInfo } from '../sessions/session';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, STEP_UP_DESCRIPTION } from '../common/error.dto';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { SignInRateLimit } from '../rate-limit/rate-limit.decorators';
 import { SessionDto, toSessionDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
+import { DeleteMeDto } from './dto/delete-me.dto';
 import { UpdateMeDto } from './dto/update-me.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import type { AuthUser } from './user';
@@ -66,6 +68,31 @@ export class MeController {
       await this.stepUp.require(me);
     }
     return toUserDto(await this.users.updateProfile(me, changes, client));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  // A password check like a sign-in's: the same per-address budget, so a stolen session cannot guess freely.
+  @SignInRateLimit()
+  @ApiOperation({
+    summary:
+      'Delete your account (needs a recent sign-in, RFC 9470, and the password): its sessions end, its data goes',
+  })
+  @ApiNoContentResponse({
+    description:
+      'Deleted with its sessions, second factor and pending links; its audit events keep the id only; a notice goes to the address',
+  })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorDto })
+  @ApiUnauthorizedResponse({ description: STEP_UP_DESCRIPTION, type: ErrorDto })
+  @ApiForbiddenResponse({ description: 'The password is wrong', type: ErrorDto })
+  @ApiConflictResponse({ description: 'The last enabled admin', type: ErrorDto })
+  async delete(
+    @CurrentUser() me: AuthUser,
+    @Body() { password }: DeleteMeDto,
+    @Client() client: ClientInfo,
+  ): Promise<void> {
+    await this.stepUp.require(me);
+    await this.users.deleteOwn(me, password, client);
   }
 
   @Post('password')

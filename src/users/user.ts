@@ -52,4 +52,5 @@ export type MailTemplateName =
   | 'email-verification'
   | 'email-change-confirm'
   | 'email-change-notice'
-  | 'second-factor-changed';
+  | 'second-factor-changed'
+  | 'account-deleted';

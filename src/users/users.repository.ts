@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, getTableColumns, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { AuthCache } from '../auth-cache/auth-cache';
 import { normaliseEmail } from '../common/credentials-rules';
-import { DATABASE, type Database } from '../database/database';
-import { sessions, users } from '../database/schema';
+import { DATABASE, type Database, type Transaction } from '../database/database';
+import { auditEvents, outbox, sessions, users } from '../database/schema';
 import { insertVerification, type Verification } from './email-verification.repository';
 import type { Role, SignedInUser, User, UserChanges } from './user';
 
@@ -22,6 +22,29 @@ export interface NewUser {
   passwordHash: string;
   roles: Role[];
   emailVerified?: boolean;
+}
+
+/** The outcome of a change that must leave an enabled admin. */
+export type GuardedResult<T> =
+  { outcome: 'done'; value: T } | { outcome: 'not-found' } | { outcome: 'last-admin' };
+
+/**
+ * Whether `id` is the only enabled admin, with every enabled admin's row locked until the transaction ends, so
+ * two changes that would each remove the last one (two admins demoting or deleting each other) run in turn.
+ */
+export async function isLastEnabledAdmin(tx: Transaction, id: string): Promise<boolean> {
+  const admins = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`'admin' = any(${users.roles})`, eq(users.disabled, false)))
+    .for('update');
+  return admins.length === 1 && admins[0]!.id === id;
+}
+
+/** What the owner's own deletion does besides the admin's: the account is forgotten, and its address told. */
+export interface Erasure {
+  /** When the account-deleted notice is due; none when mail is off. */
+  noticeAt?: Date;
 }
 
 @Injectable()
@@ -113,6 +136,47 @@ export class UsersRepository {
       }
       return created!;
     });
+  }
+
+  /**
+   * Deletes the account unless it is the last enabled admin; its sessions with their refresh tokens, one-time
+   * tokens and second factor go with it (ON DELETE CASCADE). With `erasure`, in the same transaction, its audit
+   * events (about it, or by it) keep its id but lose the addresses and user agents they recorded, and the notice
+   * is queued: the outbox has no foreign key to users, so the row outlives the account.
+   */
+  async deleteKeepingAnAdmin(id: string, erasure?: Erasure): Promise<GuardedResult<User>> {
+    const result = await this.db.transaction(async (tx): Promise<GuardedResult<User>> => {
+      if (await isLastEnabledAdmin(tx, id)) {
+        return { outcome: 'last-admin' };
+      }
+      const [deleted] = await tx.delete(users).where(eq(users.id, id)).returning(publicColumns);
+      if (!deleted) {
+        return { outcome: 'not-found' };
+      }
+      if (erasure) {
+        await tx
+          .update(auditEvents)
+          .set({ ip: null, userAgent: null })
+          .where(
+            and(
+              or(eq(auditEvents.userId, id), eq(auditEvents.actorId, id)),
+              or(isNotNull(auditEvents.ip), isNotNull(auditEvents.userAgent)),
+            ),
+          );
+      }
+      if (erasure?.noticeAt) {
+        await tx.insert(outbox).values({
+          template: 'account-deleted',
+          recipient: deleted.email,
+          fields: { username: deleted.username },
+          nextAttemptAt: erasure.noticeAt,
+        });
+      }
+      return { outcome: 'done', value: deleted };
+    });
+    this.cache.forgetUser(id);
+    this.cache.forgetSessionsOf(id);
+    return result;
   }
 
   async update(id: string, changes: UserChanges): Promise<User | undefined> {

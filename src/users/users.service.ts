@@ -7,8 +7,10 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import { isUniqueViolation } from '../database/database';
+import { mailMessages } from '../metrics/metrics';
 import type { ClientInfo } from '../sessions/session';
 import { normaliseEmail } from '../common/credentials-rules';
 import { CredentialsService } from './credentials.service';
@@ -46,6 +48,7 @@ export class UsersService {
     private readonly credentials: CredentialsService,
     private readonly verifications: EmailVerificationService,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
     private readonly config: ConfigService<Config, true>,
   ) {}
 
@@ -137,6 +140,37 @@ export class UsersService {
       details: { fields: changedFields(changes) },
     });
     return user;
+  }
+
+  /**
+   * Deletes an account, unless it is the last enabled admin (409): its sessions end at once, and its second factor
+   * and pending one-time tokens go with it. `byOwner` (the owner's own request): its audit events also lose the
+   * addresses and user agents they recorded, and a notice goes to the address, in the same transaction.
+   */
+  async delete(id: string, { byOwner = false } = {}): Promise<User> {
+    const noticeAt =
+      byOwner && this.config.get('mail', { infer: true }).isEnabled ? this.clock.now() : undefined;
+    const result = await this.users.deleteKeepingAnAdmin(id, byOwner ? { noticeAt } : undefined);
+    if (result.outcome === 'not-found') {
+      throw new NotFoundException(USER_NOT_FOUND);
+    }
+    if (result.outcome === 'last-admin') {
+      throw new ConflictException('The last enabled admin cannot be deleted');
+    }
+    if (noticeAt) {
+      mailMessages.inc({ template: 'account-deleted', outcome: 'queued' });
+    }
+    return result.value;
+  }
+
+  /**
+   * DELETE /users/me, after its step-up: the password re-entered (403 wrong, 429 locked), then the account goes.
+   * The event keeps no address or user agent either (no client): it would outlive the ones just erased.
+   */
+  async deleteOwn(me: AuthUser, password: string, client: ClientInfo): Promise<void> {
+    await this.credentials.confirm(me, password, client, { field: 'password' });
+    await this.delete(me.id, { byOwner: true });
+    await this.audit.record({ type: 'user.deleted', userId: me.id, actorId: me.id });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { accountDeletedMessage } from './account-deleted';
 import { emailChangeConfirmMessage } from './email-change-confirm';
 import { emailChangeNoticeMessage, maskedEmail } from './email-change-notice';
 import { emailVerificationMessage } from './email-verification';
@@ -19,6 +20,7 @@ const withLink: [string, (fields: { appName: string; username: string; link: str
 ];
 const withoutLink: [string, (fields: { appName: string; username: string }) => MailContent][] = [
   ['password-changed', (fields) => passwordChangedMessage(fields)],
+  ['account-deleted', (fields) => accountDeletedMessage(fields)],
   ['email-change-notice', (fields) => emailChangeNoticeMessage({ ...fields, newEmail: 'new@example.com' })],
   ...(
     ['enabled', 'disabled', 'disabled-by-admin', 'recovery-codes-renewed', 'recovery-code-used'] as const
@@ -118,6 +120,17 @@ describe('the password-changed message', () => {
     expect(message.subject).toBe('Your Example password was changed');
     expect(message.text).toContain('If you did not do this, reset your password at once');
     expect(message.html).toContain('If you did not do this, reset your password at once');
+  });
+});
+
+describe('the account-deleted message', () => {
+  it('says the account is gone, and whom to tell if it was not the owner', () => {
+    const message = accountDeletedMessage({ appName: 'Example', username: 'alice' });
+    expect(message.subject).toBe('Your Example account was deleted');
+    for (const part of [message.text, message.html]) {
+      expect(part).toContain('were deleted at your request');
+      expect(part).toContain('If you did not do this, tell whoever runs Example at once');
+    }
   });
 });
 
