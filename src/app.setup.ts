@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
+import { addHttpLayerResponses, HTTP_LAYER_MODELS } from './common/http-layer-responses';
 import { httpRequestDuration, httpRequests } from './metrics/metrics';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { SECURITY_HEADERS, sendSecurityHeaders } from './common/security-headers';
@@ -95,14 +96,16 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   if (http.isSwaggerEnabled) {
     // No persistAuthorization: it kept the signed-in user's password and tokens in localStorage, for any script
     // of the origin to read, long after the tab was closed.
-    SwaggerModule.setup('api', app, openApiDocument(app), { jsonDocumentUrl: 'api-json' });
+    SwaggerModule.setup('api', app, openApiDocument(app, http.bodyLimitBytes), {
+      jsonDocumentUrl: 'api-json',
+    });
   }
   return app;
 }
 
 /** The OpenAPI document of the routes, as /api-json serves it and docs/openapi.json records it. */
-function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
+function openApiDocument(app: NestFastifyApplication, bodyLimitBytes: number): OpenAPIObject {
+  const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Auth service')
@@ -123,5 +126,7 @@ function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
         CLIENT_SCHEME,
       )
       .build(),
+    { extraModels: HTTP_LAYER_MODELS },
   );
+  return addHttpLayerResponses(document, bodyLimitBytes);
 }

@@ -7,17 +7,24 @@ import type { RawServerDefault } from 'fastify';
 export const MAX_JSON_DEPTH = 32;
 
 /**
- * The two body formats of the contract: JSON, refused when malformed, poisoned (`__proto__`,
- * `constructor.prototype`) or too deep; and forms (OAuth 2.0), whose `__proto__` parameter is dropped like any
- * other unknown one (RFC 6749 §3.2). ContentTypeGuard decides which route takes which.
+ * The two body formats of the contract: JSON, refused when malformed, not an object (`null`, an array, a bare
+ * string or number), poisoned (`__proto__`, `constructor.prototype`) or too deep; and forms (OAuth 2.0), whose
+ * `__proto__` parameter is dropped like any other unknown one (RFC 6749 §3.2). ContentTypeGuard decides which
+ * route takes which.
  */
 export function useBodyParsers(app: NestFastifyApplication): void {
   const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
 
   app.useBodyParser<RawServerDefault>('application/json', {}, (request, body, done) => {
-    void parseJson(request, body.toString('utf8'), (error: Error | null, value?: unknown) => {
+    const text = body.toString('utf8');
+    void parseJson(request, text, (error: Error | null, value?: unknown) => {
       if (error) {
-        return done(new BadRequestException(jsonProblem(error)), undefined);
+        return done(new BadRequestException(jsonProblem(error, text)), undefined);
+      }
+      // Every JSON body of the contract is an object. `null` reached a DTO of optional fields as `{}`
+      // (ValidationPipe's default for nil): PATCH /users/me answered 200 to it, changing nothing.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return done(new BadRequestException('The request body must be a JSON object'), undefined);
       }
       if (isDeeperThan(value, MAX_JSON_DEPTH)) {
         return done(
@@ -36,14 +43,23 @@ export function useBodyParsers(app: NestFastifyApplication): void {
   });
 }
 
-function jsonProblem(error: Error & { code?: string }): string {
+function jsonProblem(error: Error & { code?: string }, text: string): string {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return 'The request body is empty';
   }
-  if (error instanceof SyntaxError) {
-    return 'The request body is not valid JSON';
+  // Fastify reports a poisoned body and a malformed one with the same error; only the malformed one is not JSON.
+  return isJson(text)
+    ? 'The request body holds a forbidden property (__proto__ or constructor.prototype)'
+    : 'The request body is not valid JSON';
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
-  return 'The request body holds a forbidden property (__proto__ or constructor.prototype)';
 }
 
 /** Iterative, so that the check itself cannot overflow the stack. */

@@ -19,8 +19,14 @@ export class RegisterDto {
   @IsPassword()
   password!: string;
 
-  @ApiPropertyOptional({ example: 'John Doe', maxLength: 100 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'John Doe',
+    maxLength: 100,
+    description: 'null, like leaving it out, gives no name',
+  })
   @IsOptional()
   @IsPlainText(100)
-  fullName?: string;
+  fullName?: string | null;
 }
