@@ -11,7 +11,7 @@
 const LAYERS = [
   ['common'],
   ['config'],
-  ['database', 'secrets', 'metrics', 'auth-cache'],
+  ['database', 'secrets', 'metrics', 'auth-cache', 'logging'],
   ['audit', 'mail', 'passwords', 'rate-limit', 'sessions'],
   ['users'],
   ['mfa'],

@@ -14,6 +14,7 @@ import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -27,6 +28,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         await loadConfigModule(config),
+        LoggingModule,
         DatabaseModule,
         AuthCacheModule,
         SecretsModule,

@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 import { BEARER_SCHEME, CLIENT_SCHEME, OAUTH2_SCHEME } from './common/decorators/api-signed-in.decorator';
 import { useBodyParsers } from './common/body-parsers';
 import { addHttpLayerResponses, HTTP_LAYER_MODELS } from './common/http-layer-responses';
@@ -10,6 +12,8 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { SECURITY_HEADERS, sendSecurityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation';
 import { Lifecycle } from './health/lifecycle';
+import { REQUEST_ID_HEADER, requestIdOf } from './logging/request-id';
+import { RequestLogging } from './logging/request-logging';
 import type { Config } from './config/config';
 
 /**
@@ -23,10 +27,12 @@ export function createAdapter({ trustProxy }: Pick<Config['http'], 'trustProxy'>
     skipMiddie: true,
     // The client address comes from the socket unless the named proxies forwarded it (X-Forwarded-For).
     trustProxy: trustedProxies(trustProxy),
-    // Raised before any hook runs, hence the security headers here too.
-    frameworkErrors: (_error: unknown, _request: unknown, reply: FastifyReply) => {
+    genReqId: (request: IncomingMessage) => requestIdOf(request.headers[REQUEST_ID_HEADER]),
+    // Raised before any hook runs, hence the security headers and the request id here too.
+    frameworkErrors: (_error: unknown, request: FastifyRequest, reply: FastifyReply) => {
       void reply
         .headers(SECURITY_HEADERS)
+        .header(REQUEST_ID_HEADER, request.id)
         .code(400)
         .send({ statusCode: 400, message: 'Malformed request URL', error: 'Bad Request' });
     },
@@ -54,6 +60,9 @@ function trustedProxies(
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const http = app.get<ConfigService<Config, true>>(ConfigService).get('http', { infer: true });
   const fastify = app.getHttpAdapter().getInstance();
+  // nestjs-pino's Logger for Nest's: main.ts buffers what was logged before this line, and this writes it out.
+  app.useLogger(app.get(Logger));
+  app.get(RequestLogging).attach(fastify);
   sendSecurityHeaders(fastify);
   const lifecycle = app.get(Lifecycle);
   fastify.addHook('onRequest', (_request, reply, done) => {
@@ -78,8 +87,8 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     app.enableCors({
       origin: http.corsOrigins,
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type'],
-      exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
       maxAge: 600,
     });
   }

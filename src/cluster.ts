@@ -1,12 +1,15 @@
 import cluster from 'node:cluster';
 import { loadConfig } from './config/load-config';
+import { createLogger } from './logging/logger';
+import { aggregateWorkerMetrics } from './metrics/cluster-metrics';
 
 const RESTART_DELAY_MS = 1000;
 
 /**
  * npm run start:cluster: the service in one worker per core (WEB_CONCURRENCY sets how many) on one shared port.
  * Every worker is a whole instance; they share PostgreSQL and, with REDIS_URL, the rate limits. A worker that
- * dies is replaced; SIGTERM or SIGINT is passed to every worker, which stops as `npm run start:prod` does.
+ * dies is replaced; SIGTERM or SIGINT is passed to every worker, which stops as `npm run start:prod` does. A scrape
+ * of /metrics, whichever worker takes it, answers with the metrics of them all, gathered here.
  */
 function primary(): void {
   let config;
@@ -17,13 +20,15 @@ function primary(): void {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
+  const logger = createLogger(config.logging).child({ context: 'Cluster' });
   if (!config.database.url) {
-    console.error('start:cluster needs DATABASE_URL: the embedded database (PGlite) belongs to one process');
+    logger.fatal('start:cluster needs DATABASE_URL: the embedded database (PGlite) belongs to one process');
     process.exit(1);
   }
   if (!config.rateLimits.redisUrl) {
-    console.warn('REDIS_URL is not set: each worker counts rate limits on its own');
+    logger.warn('REDIS_URL is not set: each worker counts rate limits on its own');
   }
+  aggregateWorkerMetrics();
   const { workers } = config.cluster;
   let stopping = false;
 
@@ -34,7 +39,7 @@ function primary(): void {
       }
       return;
     }
-    console.warn(`worker ${worker.process.pid} died (${signal ?? code}); starting another`);
+    logger.warn(`worker ${worker.process.pid} died (${signal ?? code}); starting another`);
     setTimeout(() => cluster.fork(), RESTART_DELAY_MS);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -48,7 +53,7 @@ function primary(): void {
   for (let i = 0; i < workers; i++) {
     cluster.fork();
   }
-  console.log(`primary ${process.pid}: ${workers} workers`);
+  logger.info(`primary ${process.pid}: ${workers} workers`);
 }
 
 if (cluster.isPrimary) {

@@ -14,6 +14,8 @@ async function bootstrap(): Promise<void> {
     createAdapter(config.http),
     {
       abortOnError: false,
+      // Held until configureApp hands Nest the service's logger, so that even the first lines are in LOG_FORMAT.
+      bufferLogs: true,
     },
   );
   configureApp(app);

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Config } from '../src/config/config';
 import { createUser, http, signIn } from './support/factories';
 import { describeOnPostgres, TcpProxy } from './support/tcp-proxy';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -94,5 +96,33 @@ describeOnPostgres('a lost database', () => {
     }
     expect(status).toBe(200);
     expect((await requests['sign-in']()).status).toBe(200);
+  });
+
+  it('answers readiness with a 503 that names the database and nothing of where it is, then 200 once it is back', async () => {
+    expect((await http(app).get('/health/ready')).status).toBe(200);
+    proxy.refuse();
+    const notReady = await http(app).get('/health/ready');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Not ready: database',
+    });
+    // Where the app reaches its database: the proxy.
+    const { url = '' } = app.get<ConfigService<Config, true>>(ConfigService).get('database', { infer: true });
+    const { hostname, port, username } = new URL(url);
+    for (const revealing of [hostname, `:${port}`, username, 'postgres://', 'ECONNREFUSED']) {
+      expect(notReady.text).not.toContain(revealing);
+    }
+
+    proxy.accept();
+    let status = 0;
+    for (const backAt = Date.now(); status !== 200 && Date.now() - backAt < RESUME_WITHIN_MS;) {
+      status = (await http(app).get('/health/ready')).status;
+      if (status !== 200) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(status).toBe(200);
   });
 });

@@ -201,6 +201,11 @@ describe('operations', () => {
     app.get(Lifecycle).beginShutdown();
     const ready = await http(app).get('/health/ready');
     expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Not ready: shutting down',
+    });
     expect((await http(app).get('/health')).status).toBe(503);
     const live = await http(app).get('/health/live');
     expect(live.status).toBe(200);
@@ -208,11 +213,16 @@ describe('operations', () => {
     expect(live.headers.connection).toBe('close');
   });
 
-  it('GET /health answers 503 once the database stops answering', async () => {
+  // Still shutting down from the test before: the message names every check that failed, in the checks' order.
+  it('GET /health answers 503 once the database stops answering, naming the failed checks', async () => {
     const { $client: client } = app.get<{ $client: PGlite | Pool }>(DATABASE);
     await (client instanceof Pool ? client.end() : client.close());
     const res = await http(app).get('/health');
     expect(res.status).toBe(503);
-    expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+    expect(res.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Not ready: shutting down, database',
+    });
   });
 });

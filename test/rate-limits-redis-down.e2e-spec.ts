@@ -16,10 +16,11 @@ describe('rate limits when Redis is away', () => {
     expect((await http(app).get('/health/live')).status).toBe(200);
     const ready = await http(app).get('/health/ready');
     expect(ready.status).toBe(503);
+    // Named, and nothing of where it is (redis://127.0.0.1:1).
     expect(ready.body).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
-      message: expect.any(String),
+      message: 'Not ready: redis',
     });
     const user = await createUser(app);
     await signIn(app, user);

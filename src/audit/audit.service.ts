@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import type { Page } from '../common/pagination';
 import type { AuditEvent, SecurityEvent } from './audit-event';
 import { AuditRepository, type AuditSearch } from './audit.repository';
@@ -6,9 +7,17 @@ import { securityEvents } from '../metrics/metrics';
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly events: AuditRepository) {}
+  constructor(
+    private readonly events: AuditRepository,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('Audit');
+  }
 
-  /** Stores the event and writes it as one JSON log line, for log pipelines that do not read the table. */
+  /**
+   * Stores the event and logs it, for log pipelines that do not read the table: a line of the service's logger
+   * (with the request's id) whose `audit` field is the event.
+   */
   async record({ type, userId = null, actorId = null, client, details = {} }: SecurityEvent): Promise<void> {
     securityEvents.inc({ type });
     const event = {
@@ -20,17 +29,7 @@ export class AuditService {
       details,
     };
     await this.events.insert(event);
-    // One JSON line on stdout, apart from Nest's decorated log, so that log pipelines can parse it as it is.
-    process.stdout.write(
-      JSON.stringify({
-        time: new Date().toISOString(),
-        audit: type,
-        userId,
-        actorId,
-        ip: event.ip,
-        details,
-      }) + '\n',
-    );
+    this.logger.info({ audit: { type, userId, actorId, ip: event.ip, details } }, type);
   }
 
   async search(query: AuditSearch): Promise<Page<AuditEvent>> {

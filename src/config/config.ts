@@ -4,6 +4,9 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 export const PASSWORD_HASH_ALGORITHMS = ['bcrypt', 'argon2id'] as const;
 export type PasswordHashAlgorithm = (typeof PASSWORD_HASH_ALGORITHMS)[number];
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** The service's configuration: each variable read once into the section that uses it, units in the names. */
 export interface Config {
   isProduction: boolean;
@@ -72,6 +75,8 @@ export interface Config {
   };
   bootstrapAdmin: { username: string; email: string; password?: string };
   metrics: { token?: string };
+  /** json: one JSON object a line (production's default); pretty: readable lines. Levels are pino's. */
+  logging: { format: (typeof LOG_FORMATS)[number]; level: (typeof LOG_LEVELS)[number] };
   introspection: { clients: { id: string; secret: string }[] };
   mail: {
     /** false: no mail, and the endpoints that send it answer 404. */

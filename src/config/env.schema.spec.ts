@@ -47,6 +47,7 @@ const DEFAULTS: Config = {
   registration: { isOpen: true, requiresVerifiedEmail: false },
   bootstrapAdmin: { username: 'admin', email: 'admin@example.com' },
   metrics: {},
+  logging: { format: 'pretty', level: 'info' },
   introspection: { clients: [] },
   mail: {
     isEnabled: true,
@@ -238,6 +239,8 @@ describe('validateEnv', () => {
     ['STEP_UP_MAX_AGE_SECONDS', '86401'],
     ['STEP_UP_MAX_AGE_SECONDS', '5m'],
     ['REQUIRE_EMAIL_VERIFICATION', 'yes please'],
+    ['LOG_FORMAT', 'text'],
+    ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(namedVariables({ [name]: value })).toEqual([name]);
   });
@@ -274,6 +277,7 @@ describe('validateEnv', () => {
       jwt: { ...DEFAULTS.jwt, issuer: 'https://auth.example.com' },
       dataEncryption: { key: DATA_KEY_BYTES, previousKeys: [] },
       metrics: { token: 'metrics-token-for-prometheus' },
+      logging: { format: 'json', level: 'info' },
       mail: {
         ...DEFAULTS.mail,
         smtpUrl: 'smtps://auth:mail-password@mail.example.com',
@@ -546,6 +550,21 @@ describe('validateEnv', () => {
   ])('reads STEP_UP_MAX_AGE_SECONDS=%s (300 unset, from 30 to 86400)', (setting, maxAgeSeconds) => {
     expect(configOf({ STEP_UP_MAX_AGE_SECONDS: setting }).stepUp).toEqual({ maxAgeSeconds });
     expect(configOf({}).stepUp).toEqual({ maxAgeSeconds: 300 });
+  });
+
+  it.each([
+    [{ NODE_ENV: 'development' }, { format: 'pretty', level: 'info' }],
+    [{ NODE_ENV: 'test' }, { format: 'pretty', level: 'info' }],
+    [
+      { NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
+      { format: 'json', level: 'debug' },
+    ],
+    [
+      { NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'silent' },
+      { format: 'json', level: 'silent' },
+    ],
+  ])('reads the log settings of %j (LOG_FORMAT json in production, else pretty)', (env, logging) => {
+    expect(configOf(env).logging).toEqual(logging);
   });
 
   it('accepts a short JWT_SECRET outside production', () => {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { passwordProblem, USERNAME_PATTERN } from '../common/credentials-rules';
-import { type Config, JWT_ALGORITHMS, PASSWORD_HASH_ALGORITHMS } from './config';
+import { type Config, JWT_ALGORITHMS, LOG_FORMATS, LOG_LEVELS, PASSWORD_HASH_ALGORITHMS } from './config';
 import { parseDurationSeconds } from './duration';
 import {
   estimatedEntropyBits,
@@ -74,6 +74,9 @@ const variables = z.object({
   WEB_CONCURRENCY: integer(0, 0, 256),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }).default(false),
+  // Unset: json in production, pretty otherwise (see toConfig).
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: 'must be json or pretty' }).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -365,6 +368,10 @@ function toConfig(env: Variables): Config {
     registration: { isOpen: env.ALLOW_REGISTRATION, requiresVerifiedEmail: env.REQUIRE_EMAIL_VERIFICATION },
     bootstrapAdmin: { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
     metrics: { token: env.METRICS_TOKEN },
+    logging: {
+      format: env.LOG_FORMAT ?? (isProduction ? 'json' : 'pretty'),
+      level: env.LOG_LEVEL,
+    },
     introspection: {
       clients: introspectionClients(env.INTROSPECTION_CLIENTS).map(([id, secret]) => ({ id, secret })),
     },

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   ApiOkResponse,
@@ -34,6 +34,19 @@ const HEALTH_SCHEMA = {
   },
 };
 
+/**
+ * Terminus's 503 again, in the contract's error shape, naming the checks that failed and nothing of why: their own
+ * messages (a refused connection, say) can name hosts and ports, which the log has.
+ */
+function namingFailedChecks(error: unknown): never {
+  if (!(error instanceof ServiceUnavailableException)) {
+    throw error;
+  }
+  const { error: failures = {} } = error.getResponse() as Partial<HealthCheckResult>;
+  const failed = Object.keys(failures).map((check) => (check === 'instance' ? 'shutting down' : check));
+  throw new ServiceUnavailableException(`Not ready: ${failed.join(', ')}`);
+}
+
 @ApiTags('operations')
 @Anonymous()
 @Controller('health')
@@ -59,10 +72,14 @@ export class HealthController {
     summary: 'Readiness: the database, Redis when configured, the signing key; 503 while shutting down',
   })
   @ApiOkResponse({ description: 'Ready to take requests', schema: HEALTH_SCHEMA })
-  @ApiServiceUnavailableResponse({ description: 'Not ready, or shutting down', type: ErrorDto })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Not ready, or shutting down; the message names the failed checks: "Not ready: database, redis"',
+    type: ErrorDto,
+  })
   @ApiTooManyRequestsResponse({ description: 'Over RATE_LIMIT_PER_MINUTE from this address', type: ErrorDto })
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([
+    const checked = this.health.check([
       () => {
         const indicator = this.indicators.check('instance');
         return this.lifecycle.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
@@ -86,6 +103,7 @@ export class HealthController {
           ]
         : []),
     ]);
+    return checked.catch(namingFailedChecks);
   }
 
   @Get('live')

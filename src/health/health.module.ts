@@ -5,7 +5,8 @@ import { HealthController } from './health.controller';
 import { Lifecycle } from './lifecycle';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' }), RateLimitStorageModule],
+  // One line a failed check, as every other log line is.
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), RateLimitStorageModule],
   controllers: [HealthController],
   providers: [Lifecycle],
   exports: [Lifecycle],

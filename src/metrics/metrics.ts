@@ -1,8 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { shareWithPrimary } from './cluster-metrics';
 
 /** One registry per process: metrics are counted from wherever they happen, as prom-client intends. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+shareWithPrimary(registry);
 
 export const httpRequests = new Counter({
   name: 'http_requests_total',
@@ -61,5 +63,7 @@ export const mailMessages = new Counter({
 export const mailOutboxBacklog = new Gauge({
   name: 'mail_outbox_backlog',
   help: 'Messages in the outbox waiting to be sent (due or retrying), as last counted by this instance',
+  // Under start:cluster every worker counts the same outbox: the largest count, not their sum.
+  aggregator: 'max',
   registers: [registry],
 });
