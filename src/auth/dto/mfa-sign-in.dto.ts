@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsOmittable } from '../../common/validation';
 
 const CODE_DESCRIPTION = "The authenticator app's current 6 digits, or an unused recovery code";
 
@@ -24,7 +25,7 @@ export class ReauthenticateDto {
   password!: string;
 
   @ApiPropertyOptional({ description: `${CODE_DESCRIPTION}; required for amr ["pwd", "otp"]` })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
