@@ -12,14 +12,14 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
   afterAll(() => closeTestApp(app));
 
   it.each([
-    ['no token', undefined],
-    ['another token', 'Bearer not-the-metrics-token'],
-    ['the token without its scheme', token],
-  ])('answers 401 with WWW-Authenticate: Bearer to %s', async (_case, authorization) => {
+    ['no token', undefined, 'Bearer'],
+    ['another token', 'Bearer not-the-metrics-token', 'Bearer error="invalid_token"'],
+    ['the token without its scheme', token, 'Bearer'],
+  ])('answers 401 to %s, with WWW-Authenticate: %s', async (_case, authorization, challenge) => {
     const req = http(app).get('/metrics');
     const res = await (authorization ? req.set('Authorization', authorization) : req);
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.headers['www-authenticate']).toBe(challenge);
     expect(res.text).not.toContain('http_requests_total');
   });
 
