@@ -17,7 +17,7 @@ const LAYERS = [
   ['mfa'],
   ['account-export'],
   ['auth'],
-  ['admin', 'health'],
+  ['admin', 'health', 'retention'],
   ['.'],
 ];
 

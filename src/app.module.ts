@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RetentionModule } from './retention/retention.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { UsersModule } from './users/users.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         MetricsModule,
         MailModule,
         RateLimitModule,
+        RetentionModule,
       ],
       providers: [
         CachedReflector,

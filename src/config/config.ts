@@ -46,6 +46,8 @@ export interface Config {
    */
   dataEncryption: { key?: Buffer; previousKeys: Buffer[] };
   sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
+  /** How long what has ended is kept before the purge deletes it; how often it runs here (0: never). */
+  retention: { sessionDays: number; outboxDays: number; auditDays: number; purgeIntervalSeconds: number };
   /** How recent a sign-in a sensitive change needs (RFC 9470 max_age). */
   stepUp: { maxAgeSeconds: number };
   /** 0: every request reads the database. */

@@ -28,6 +28,7 @@ const DEFAULTS: Config = {
   },
   dataEncryption: { previousKeys: [] },
   sessions: { refreshTokenTtlSeconds: 604_800, maxLifetimeSeconds: 2_592_000, reuseGraceSeconds: 10 },
+  retention: { sessionDays: 30, outboxDays: 7, auditDays: 365, purgeIntervalSeconds: 3600 },
   stepUp: { maxAgeSeconds: 300 },
   authCache: { ttlSeconds: 60 },
   passwords: {
@@ -239,6 +240,14 @@ describe('validateEnv', () => {
     ['STEP_UP_MAX_AGE_SECONDS', '86401'],
     ['STEP_UP_MAX_AGE_SECONDS', '5m'],
     ['REQUIRE_EMAIL_VERIFICATION', 'yes please'],
+    ['SESSION_RETENTION_DAYS', '0'],
+    ['SESSION_RETENTION_DAYS', '30d'],
+    ['OUTBOX_RETENTION_DAYS', '3651'],
+    ['AUDIT_RETENTION_DAYS', '-1'],
+    ['PURGE_INTERVAL', 'hourly'],
+    ['PURGE_INTERVAL', '59'],
+    ['PURGE_INTERVAL', '8d'],
+    ['PURGE_INTERVAL', '30d'],
     ['LOG_FORMAT', 'text'],
     ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
@@ -565,6 +574,24 @@ describe('validateEnv', () => {
     ],
   ])('reads the log settings of %j (LOG_FORMAT json in production, else pretty)', (env, logging) => {
     expect(configOf(env).logging).toEqual(logging);
+  });
+
+  it.each([
+    ['1m', 60],
+    ['15m', 900],
+    ['7d', 604_800],
+    ['0', 0],
+    ['off', 0],
+    [' OFF ', 0],
+  ])('reads PURGE_INTERVAL=%j (1h unset; 0 or off: never)', (setting, purgeIntervalSeconds) => {
+    expect(configOf({ PURGE_INTERVAL: setting }).retention.purgeIntervalSeconds).toBe(purgeIntervalSeconds);
+  });
+
+  it('reads the retention days', () => {
+    expect(
+      configOf({ SESSION_RETENTION_DAYS: '90', OUTBOX_RETENTION_DAYS: '1', AUDIT_RETENTION_DAYS: '3650' })
+        .retention,
+    ).toEqual({ sessionDays: 90, outboxDays: 1, auditDays: 3650, purgeIntervalSeconds: 3600 });
   });
 
   it('accepts a short JWT_SECRET outside production', () => {

@@ -25,6 +25,7 @@ const DEVELOPMENT_APP_URL = 'http://localhost:3000';
 // A reset link works as a password until it expires or is used.
 const MAX_PASSWORD_RESET_TTL_SECONDS = 24 * 3600;
 const MAX_EMAIL_VERIFICATION_TTL_SECONDS = 7 * 24 * 3600;
+const MAX_PURGE_INTERVAL_SECONDS = 7 * 24 * 3600;
 
 const duration = (fallback: string) =>
   z
@@ -125,6 +126,27 @@ const variables = z.object({
   REFRESH_TOKEN_TTL: duration('7d'),
   SESSION_MAX_LIFETIME: duration('30d'),
   REFRESH_REUSE_GRACE_SECONDS: integer(10, 0, 300),
+  SESSION_RETENTION_DAYS: integer(30, 1, 3650),
+  OUTBOX_RETENTION_DAYS: integer(7, 1, 3650),
+  AUDIT_RETENTION_DAYS: integer(365, 1, 3650),
+  PURGE_INTERVAL: z
+    .string()
+    .default('1h')
+    .transform((value, ctx) => {
+      const seconds = value.trim().toLowerCase() === 'off' ? 0 : parseDurationSeconds(value);
+      // setInterval takes at most 2^31 - 1 ms (24.8 days) and runs a longer delay at once.
+      if (
+        seconds === undefined ||
+        (seconds !== 0 && (seconds < 60 || seconds > MAX_PURGE_INTERVAL_SECONDS))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be off (or 0), or a duration from 1m to 7d such as 15m or 1h',
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
   STEP_UP_MAX_AGE_SECONDS: integer(300, 30, 86_400),
   AUTH_CACHE_TTL_SECONDS: integer(60, 0, 3600),
   AUTH_NOTICE_HEARTBEAT_MS: integer(3000, 100, 60_000),
@@ -339,6 +361,12 @@ function toConfig(env: Variables): Config {
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
       maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
       reuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+    },
+    retention: {
+      sessionDays: env.SESSION_RETENTION_DAYS,
+      outboxDays: env.OUTBOX_RETENTION_DAYS,
+      auditDays: env.AUDIT_RETENTION_DAYS,
+      purgeIntervalSeconds: env.PURGE_INTERVAL,
     },
     stepUp: { maxAgeSeconds: env.STEP_UP_MAX_AGE_SECONDS },
     authCache: { ttlSeconds: env.AUTH_CACHE_TTL_SECONDS },

@@ -67,3 +67,10 @@ export const mailOutboxBacklog = new Gauge({
   aggregator: 'max',
   registers: [registry],
 });
+
+export const purgedRows = new Counter({
+  name: 'purged_rows_total',
+  help: 'Rows the retention purge deleted, by table (SESSION_RETENTION_DAYS, OUTBOX_RETENTION_DAYS, AUDIT_RETENTION_DAYS)',
+  labelNames: ['table'] as const,
+  registers: [registry],
+});
