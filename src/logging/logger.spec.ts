@@ -34,6 +34,16 @@ describe('createLogger', () => {
     expect(lines[0]!.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('keeps what follows the message, which pino would drop without a placeholder', () => {
+    const { logger, parsed } = loggerWritingTo('json');
+    logger.error({ context: 'ExceptionFilter' }, 'Unhandled error on GET /x', "{ reason: 'thrown object' }");
+    logger.info('%d requests', 3);
+    expect(parsed().map((line) => line.msg)).toEqual([
+      "Unhandled error on GET /x\n{ reason: 'thrown object' }",
+      '3 requests',
+    ]);
+  });
+
   it('writes nothing below LOG_LEVEL', () => {
     const { logger, lines } = loggerWritingTo('json', 'warn');
     logger.info('not written');

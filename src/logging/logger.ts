@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Logger } from 'pino';
+import pino, { type DestinationStream, type LogFn, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { Config } from '../config/config';
 import { REDACTED, REDACTED_PATHS } from './redaction';
@@ -18,9 +18,23 @@ export function createLogger(
       redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      hooks: { logMethod: keepTrailingArguments },
     },
     format === 'pretty' ? prettyLines(destination) : destination,
   );
+}
+
+/**
+ * What Nest's Logger passes after the message (`logger.error(message, detail)`, when the detail is no stack trace)
+ * reaches pino as more arguments, which it drops unless the message has a placeholder for them: they are written
+ * on the message's next lines instead.
+ */
+function keepTrailingArguments(this: Logger, args: Parameters<LogFn>, write: LogFn): void {
+  const [fields, message, ...more] = args as unknown[];
+  if (more.length > 0 && typeof message === 'string' && !message.includes('%')) {
+    return write.call(this, fields, [message, ...more.map(String)].join('\n'));
+  }
+  return write.apply(this, args);
 }
 
 /**
