@@ -86,6 +86,25 @@ const MEASURES = [
     ],
   },
   {
+    name: '`GET /users/me` p99 ms at 500 req/s: during a purge of 1,000,000 rows vs quiet (PostgreSQL)',
+    cells: ({ purge }) =>
+      purge
+        ? [
+            fmt(purge.duringMs),
+            fmt(purge.quietMs),
+            `${fmt(purge.ratio, 1)}× (${fmt(purge.purgeSeconds, 1)} s)`,
+          ]
+        : ['n/a', 'n/a', 'PostgreSQL only'],
+    target: { figure: (r) => r.purge.ratio, atMost: 2, unit: '×', only: 'postgres' },
+  },
+  {
+    name: 'rows of sessions + refresh tokens after each churn round, purged 31 days on (PostgreSQL)',
+    cells: ({ churn }) =>
+      churn
+        ? [churn.rowsAfterRounds.join(' / '), `${fmt(churn.rowsBefore)} before`]
+        : ['n/a', 'PostgreSQL only'],
+  },
+  {
     name: 'peak RSS under the profile load, MB',
     cells: (r) => [fmt(r.peakRssMbUnderProfileLoad)],
     // PGlite runs inside the service's process, so its RSS includes the database.
@@ -155,6 +174,12 @@ try {
   log(`strength checks ${JSON.stringify(results.healthDuringStrengthChecks)}`);
   results.forgot = await forgotAnswerTimes();
   log(`forgot ${JSON.stringify(results.forgot)}`);
+  if (database) {
+    results.purge = await profileLatencyDuringPurge(tokens);
+    log(`purge ${JSON.stringify(results.purge)}`);
+    results.churn = await tableSizesUnderChurn(logins.slice(0, 100));
+    log(`churn ${JSON.stringify(results.churn)}`);
+  }
 
   await seed(1001, 100_000);
   results.startToReadyMs.at100kUsers = service.readyMs;
@@ -264,6 +289,98 @@ async function profileLatencyDuringSignInFlood(tokens, logins) {
     floodMs: median(p99.flood),
     ratio: median(p99.flood) / Math.max(median(p99.quiet), 1),
   };
+}
+
+/**
+ * A purge of a million rows that retention wants gone (ended sessions with a refresh token each, old audit events),
+ * run by a process of its own as another instance's timer would, while GET /users/me is served at a steady rate:
+ * p99 in 2-second windows during the purge, against the same load quiet.
+ */
+async function profileLatencyDuringPurge(tokens) {
+  const rows = args.quick ? 20_000 : 1_000_000;
+  const steady = { url: service.base, path: '/users/me', tokens, connections: 10, rate: 500, duration: 2 };
+  await withClient(database.url, async (client) => {
+    // A quarter ended sessions, a quarter their refresh tokens, half audit events: all past their retention.
+    await client.query(
+      `insert into sessions (user_id, expires_at, revoked_at, auth_methods, authenticated_at, created_at)
+       select u.id, now() - interval '40 days', now() - interval '40 days', '{pwd}', now() - interval '41 days',
+              now() - interval '41 days'
+       from (select id from users order by id limit 1000) u, generate_series(1, $1::int / 4 / 1000)`,
+      [rows],
+    );
+    await client.query(
+      `insert into refresh_tokens (token_hash, session_id, rotated_at)
+       select md5(s.id::text), s.id, null from sessions s where s.revoked_at < now() - interval '39 days'`,
+    );
+    await client.query(
+      `insert into audit_events (type, created_at, details)
+       select 'login.succeeded', now() - interval '400 days', '{}' from generate_series(1, $1::int / 2)`,
+      [rows],
+    );
+    await client.query('vacuum analyze sessions, refresh_tokens, audit_events');
+  });
+  const quiet = [];
+  for (let round = 0; round < rounds; round++) {
+    quiet.push((await loadAllOk(steady, 'GET /users/me (quiet)')).latency.p99);
+  }
+  let isPurging = true;
+  const purge = run([process.execPath, 'bench/purge.mjs', '0'], purgeEnv()).finally(() => {
+    isPurging = false;
+  });
+  const during = [];
+  while (isPurging || during.length === 0) {
+    during.push((await loadAllOk(steady, 'GET /users/me (during the purge)')).latency.p99);
+  }
+  const purged = await purge;
+  const deleted = Object.values(purged.rows ?? {}).reduce((sum, n) => sum + n, 0);
+  if (deleted < rows) {
+    throw new Error(`the purge deleted ${deleted} rows of ${rows}: ${JSON.stringify(purged)}`);
+  }
+  return {
+    rows: deleted,
+    purgeSeconds: purged.ms / 1000,
+    windows: during.length,
+    quietMs: median(quiet),
+    duringMs: median(during),
+    ratio: median(during) / Math.max(median(quiet), 1),
+  };
+}
+
+/**
+ * Sign-ins, refreshes and sign-outs of 100 users a round, then a purge as it would run 31 days later: the rows of
+ * sessions and refresh tokens after each round stay where they were, however many rounds.
+ */
+async function tableSizesUnderChurn(logins) {
+  const count = () =>
+    withClient(database.url, async (client) => {
+      const { rows } = await client.query(
+        'select (select count(*) from sessions)::int + (select count(*) from refresh_tokens)::int as n',
+      );
+      return rows[0].n;
+    });
+  const rowsBefore = await count();
+  const rowsAfterRounds = [];
+  for (let round = 0; round < (args.quick ? 2 : 5); round++) {
+    for (const login of logins) {
+      const pair = await post('/auth/login', login);
+      const refreshed = await post('/auth/refresh', { refresh_token: pair.refresh_token });
+      const res = await fetch(`${service.base}/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${refreshed.access_token}` },
+      });
+      if (res.status !== 204) {
+        throw new Error(`POST /auth/logout: ${res.status}`);
+      }
+    }
+    await run([process.execPath, 'bench/purge.mjs', '31'], purgeEnv());
+    rowsAfterRounds.push(await count());
+  }
+  return { rowsBefore, rowsAfterRounds };
+}
+
+/** The environment of a purge run beside the service: its database, nothing written into the checkout. */
+function purgeEnv() {
+  return { ...process.env, ...env, DATA_DIR: ':memory:' };
 }
 
 /** Refresh-token rotation: req/s. */

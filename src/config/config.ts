@@ -78,7 +78,7 @@ export interface Config {
   bootstrapAdmin: { username: string; email: string; password?: string };
   metrics: { token?: string };
   /** json: one JSON object a line (production's default); pretty: readable lines. Levels are pino's. */
-  logging: { format: (typeof LOG_FORMATS)[number]; level: (typeof LOG_LEVELS)[number] };
+  logging: { format: (typeof LOG_FORMATS)[number]; level: (typeof LOG_LEVELS)[number]; isBuffered: boolean };
   introspection: { clients: { id: string; secret: string }[] };
   mail: {
     /** false: no mail, and the endpoints that send it answer 404. */

@@ -48,7 +48,7 @@ const DEFAULTS: Config = {
   registration: { isOpen: true, requiresVerifiedEmail: false },
   bootstrapAdmin: { username: 'admin', email: 'admin@example.com' },
   metrics: {},
-  logging: { format: 'pretty', level: 'info' },
+  logging: { format: 'pretty', level: 'info', isBuffered: true },
   introspection: { clients: [] },
   mail: {
     isEnabled: true,
@@ -145,6 +145,8 @@ describe('validateEnv', () => {
       sessions: { ...DEFAULTS.sessions, refreshTokenTtlSeconds: 43_200 },
       passwords: { ...DEFAULTS.passwords, bcryptCost: 4 },
       registration: { isOpen: false, requiresVerifiedEmail: false },
+      // Under NODE_ENV=test the lines go straight to process.stdout, where tests read them.
+      logging: { ...DEFAULTS.logging, isBuffered: false },
       bootstrapAdmin: {
         username: 'root.admin',
         email: 'admin@example.com',
@@ -240,6 +242,8 @@ describe('validateEnv', () => {
     ['STEP_UP_MAX_AGE_SECONDS', '86401'],
     ['STEP_UP_MAX_AGE_SECONDS', '5m'],
     ['REQUIRE_EMAIL_VERIFICATION', 'yes please'],
+    ['LOG_FORMAT', 'text'],
+    ['LOG_LEVEL', 'verbose'],
     ['SESSION_RETENTION_DAYS', '0'],
     ['SESSION_RETENTION_DAYS', '30d'],
     ['OUTBOX_RETENTION_DAYS', '3651'],
@@ -248,8 +252,6 @@ describe('validateEnv', () => {
     ['PURGE_INTERVAL', '59'],
     ['PURGE_INTERVAL', '8d'],
     ['PURGE_INTERVAL', '30d'],
-    ['LOG_FORMAT', 'text'],
-    ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
     expect(namedVariables({ [name]: value })).toEqual([name]);
   });
@@ -286,7 +288,7 @@ describe('validateEnv', () => {
       jwt: { ...DEFAULTS.jwt, issuer: 'https://auth.example.com' },
       dataEncryption: { key: DATA_KEY_BYTES, previousKeys: [] },
       metrics: { token: 'metrics-token-for-prometheus' },
-      logging: { format: 'json', level: 'info' },
+      logging: { format: 'json', level: 'info', isBuffered: true },
       mail: {
         ...DEFAULTS.mail,
         smtpUrl: 'smtps://auth:mail-password@mail.example.com',
@@ -504,7 +506,10 @@ describe('validateEnv', () => {
   });
 
   it.each(['development', 'test'])('lets %s start without a JWT_SECRET', (nodeEnv) => {
-    expect(configOf({ NODE_ENV: nodeEnv })).toEqual(DEFAULTS);
+    expect(configOf({ NODE_ENV: nodeEnv })).toEqual({
+      ...DEFAULTS,
+      logging: { ...DEFAULTS.logging, isBuffered: nodeEnv !== 'test' },
+    });
   });
 
   describe('data encryption keys', () => {
@@ -562,21 +567,6 @@ describe('validateEnv', () => {
   });
 
   it.each([
-    [{ NODE_ENV: 'development' }, { format: 'pretty', level: 'info' }],
-    [{ NODE_ENV: 'test' }, { format: 'pretty', level: 'info' }],
-    [
-      { NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
-      { format: 'json', level: 'debug' },
-    ],
-    [
-      { NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'silent' },
-      { format: 'json', level: 'silent' },
-    ],
-  ])('reads the log settings of %j (LOG_FORMAT json in production, else pretty)', (env, logging) => {
-    expect(configOf(env).logging).toEqual(logging);
-  });
-
-  it.each([
     ['1m', 60],
     ['15m', 900],
     ['7d', 604_800],
@@ -592,6 +582,21 @@ describe('validateEnv', () => {
       configOf({ SESSION_RETENTION_DAYS: '90', OUTBOX_RETENTION_DAYS: '1', AUDIT_RETENTION_DAYS: '3650' })
         .retention,
     ).toEqual({ sessionDays: 90, outboxDays: 1, auditDays: 3650, purgeIntervalSeconds: 3600 });
+  });
+
+  it.each([
+    [{ NODE_ENV: 'development' }, { format: 'pretty', level: 'info', isBuffered: true }],
+    [{ NODE_ENV: 'test' }, { format: 'pretty', level: 'info', isBuffered: false }],
+    [
+      { NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
+      { format: 'json', level: 'debug', isBuffered: true },
+    ],
+    [
+      { NODE_ENV: 'test', LOG_FORMAT: 'json', LOG_LEVEL: 'silent' },
+      { format: 'json', level: 'silent', isBuffered: false },
+    ],
+  ])('reads the log settings of %j (LOG_FORMAT json in production, else pretty)', (env, logging) => {
+    expect(configOf(env).logging).toEqual(logging);
   });
 
   it('accepts a short JWT_SECRET outside production', () => {

@@ -399,6 +399,8 @@ function toConfig(env: Variables): Config {
     logging: {
       format: env.LOG_FORMAT ?? (isProduction ? 'json' : 'pretty'),
       level: env.LOG_LEVEL,
+      // Tests read what the process writes through process.stdout; a service buffers its lines (see createLogger).
+      isBuffered: env.NODE_ENV !== 'test',
     },
     introspection: {
       clients: introspectionClients(env.INTROSPECTION_CLIENTS).map(([id, secret]) => ({ id, secret })),

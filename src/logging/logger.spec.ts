@@ -1,10 +1,13 @@
-import { createLogger } from './logger';
+import { createLogger, requestLineWriter } from './logger';
 import { REDACTED } from './redaction';
 
 /** The lines a logger of these settings writes, each parsed (json) or as written (pretty). */
 function loggerWritingTo(format: 'json' | 'pretty', level: 'info' | 'warn' = 'info') {
   const lines: string[] = [];
-  const logger = createLogger({ format, level }, { write: (line: string) => void lines.push(line) });
+  const logger = createLogger(
+    { format, level, isBuffered: false },
+    { write: (line: string) => void lines.push(line) },
+  );
   return { logger, lines, parsed: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
@@ -116,5 +119,27 @@ describe('createLogger', () => {
       req: { headers: { authorization: REDACTED, host: 'example.com' } },
       audit: { details: { sid: 's1', code: REDACTED } },
     });
+  });
+});
+
+describe('requestLineWriter', () => {
+  const line = { reqId: 'abc-1', method: 'GET', route: '/users/me/"x"', status: 200, responseTimeMs: 0.52 };
+
+  it('writes, as JSON, the line pino writes for the same fields', () => {
+    const written = loggerWritingTo('json');
+    requestLineWriter(written.logger, 'json')(line);
+    written.logger.info(line, 'request completed');
+    const [fast, pinos] = written.parsed();
+    expect({ ...fast, time: undefined }).toEqual({ ...pinos, time: undefined });
+    expect(Object.keys(fast!)).toEqual(Object.keys(pinos!));
+    expect(Date.parse(fast!.time as string)).not.toBeNaN();
+  });
+
+  it('writes a 5xx as a warning, and nothing below the level', () => {
+    const written = loggerWritingTo('json', 'warn');
+    const write = requestLineWriter(written.logger, 'json');
+    write(line);
+    write({ ...line, status: 503 });
+    expect(written.parsed()).toEqual([expect.objectContaining({ level: 'warn', status: 503 })]);
   });
 });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pino, { type DestinationStream, type LogFn, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { Config } from '../config/config';
@@ -9,8 +10,8 @@ import { REDACTED, REDACTED_PATHS } from './redaction';
  * and start:cluster's primary all write through it.
  */
 export function createLogger(
-  { format, level }: Config['logging'],
-  destination: DestinationStream = process.stdout,
+  { format, level, isBuffered }: Config['logging'],
+  destination: DestinationStream = isBuffered ? bufferedStdout() : process.stdout,
 ): Logger {
   return pino(
     {
@@ -22,6 +23,19 @@ export function createLogger(
     },
     format === 'pretty' ? prettyLines(destination) : destination,
   );
+}
+
+// Lines wait in memory for 4 kB, or for a second at most, and go out in one write: a write a line cost some
+// 10 µs of a GET /users/me (bench:compare against 9d147f5: 47 µs of CPU a request, 40 buffered, 33 before).
+const BUFFERED_BYTES = 4096;
+const FLUSH_INTERVAL_MS = 1000;
+
+function bufferedStdout(): DestinationStream {
+  const stdout = pino.destination({ dest: 1, sync: true, minLength: BUFFERED_BYTES });
+  setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
+  // Written with a write(2) of its own, not through the thread pool; what is left goes out as the process exits.
+  process.once('exit', () => stdout.flushSync());
+  return stdout;
 }
 
 /**
@@ -49,4 +63,40 @@ function prettyLines(destination: DestinationStream): DestinationStream {
     singleLine: true,
   });
   return { write: (line: string) => destination.write(prettify(line)) };
+}
+
+export interface RequestLine {
+  reqId: string;
+  method: string;
+  route: string;
+  status: number;
+  responseTimeMs: number;
+}
+
+/**
+ * Writes the one line of an answered request. As JSON it is the line pino would write for these fields (level,
+ * time, pid, hostname, the fields, msg), put together here: through pino it cost some 10 µs of every request,
+ * a quarter of a GET /users/me. The fields need no redaction and no escaping but the route's: the id is checked
+ * (requestIdOf) or a UUID, the method an HTTP token, status and time numbers. Readable lines go through pino.
+ */
+export function requestLineWriter(
+  logger: Logger,
+  format: Config['logging']['format'],
+): (line: RequestLine) => void {
+  const message = 'request completed';
+  if (format === 'pretty') {
+    return (line) => logger[line.status >= 500 ? 'warn' : 'info'](line, message);
+  }
+  const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]!;
+  const base = `"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
+  return ({ reqId, method, route, status, responseTimeMs }) => {
+    const level = status >= 500 ? 'warn' : 'info';
+    if (!logger.isLevelEnabled(level)) {
+      return;
+    }
+    stream.write(
+      `{"level":"${level}","time":"${new Date().toISOString()}",${base},"reqId":"${reqId}","method":"${method}",` +
+        `"route":${JSON.stringify(route)},"status":${status},"responseTimeMs":${responseTimeMs},"msg":"${message}"}\n`,
+    );
+  };
 }

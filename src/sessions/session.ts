@@ -66,4 +66,6 @@ export interface ClientInfo {
   ip?: string;
   /** The confidential OAuth client asking (the token endpoint's); none for the public client. */
   clientId?: string;
+  /** The request's id (X-Request-Id), for the log lines of what it does. */
+  requestId?: string;
 }
