@@ -71,7 +71,8 @@ describe('one credential a request', () => {
         .type('form')
         .send({ token });
       expect(res.status).toBe(400);
-      expect(res.body).toEqual(TWO_HEADERS);
+      // An OAuth endpoint's error, in RFC 6749 §5.2's shape.
+      expect(res.body).toEqual({ error: 'invalid_request', error_description: TWO_HEADERS.message });
     });
   });
 
