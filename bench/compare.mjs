@@ -27,6 +27,8 @@ const env = {
   AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
   SIGN_IN_LIMIT_PER_ACCOUNT_PER_HOUR: '1000000',
   NO_COLOR: '1',
+  // As production writes its lines (see run.mjs).
+  LOG_FORMAT: 'json',
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   ...Object.fromEntries(args.env.map((pair) => pair.split(/=(.*)/s).slice(0, 2))),
 };

@@ -170,7 +170,13 @@ export class UsersService {
   async deleteOwn(me: AuthUser, password: string, client: ClientInfo): Promise<void> {
     await this.credentials.confirm(me, password, client, { field: 'password' });
     await this.delete(me.id, { byOwner: true });
-    await this.audit.record({ type: 'user.deleted', userId: me.id, actorId: me.id });
+    // The request's id only: its log line is found with the request's, and no address outlives the erasure.
+    await this.audit.record({
+      type: 'user.deleted',
+      userId: me.id,
+      actorId: me.id,
+      client: { requestId: client.requestId },
+    });
   }
 
   /**
