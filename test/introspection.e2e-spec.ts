@@ -201,7 +201,10 @@ describe('failed client authentication', () => {
     for (const tried of ['guess-10', secret]) {
       const refused = await call('/auth/introspect', address(1), 'orders-api', tried);
       expect(refused.status).toBe(429);
-      expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      expect(refused.body).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: expect.any(String),
+      });
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(850);
       expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
     }

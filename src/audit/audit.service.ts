@@ -29,7 +29,10 @@ export class AuditService {
       details,
     };
     await this.events.insert(event);
-    this.logger.info({ reqId: client?.requestId, audit: { type, userId, actorId, ip: event.ip, details } }, type);
+    this.logger.info(
+      { reqId: client?.requestId, audit: { type, userId, actorId, ip: event.ip, details } },
+      type,
+    );
   }
 
   async search(query: AuditSearch): Promise<Page<AuditEvent>> {
