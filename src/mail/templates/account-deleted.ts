@@ -1,4 +1,4 @@
-import { html, htmlDocument, type MailContent } from './html';
+import { letter, type MailContent } from './html';
 
 export interface AccountDeletedFields {
   appName: string;
@@ -10,15 +10,5 @@ export function accountDeletedMessage({ appName, username }: AccountDeletedField
   const subject = `Your ${appName} account was deleted`;
   const notice = `Your ${appName} account and what it held were deleted at your request: its sessions ended, and its password and second factor no longer work.`;
   const ifNotYou = `If you did not do this, tell whoever runs ${appName} at once: whoever did it knew your password.`;
-  const text = [`Hello ${username},`, '', notice, '', ifNotYou, '', appName].join('\n');
-  return {
-    subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${notice}`,
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+  return letter({ appName, username, subject, paragraphs: [notice, ifNotYou] });
 }

@@ -1,4 +1,4 @@
-import { html, htmlDocument, htmlLink, type MailContent, minutesInWords } from './html';
+import { letter, type MailContent, minutesInWords } from './html';
 
 export interface EmailChangeConfirmFields {
   appName: string;
@@ -24,16 +24,10 @@ export function emailChangeConfirmMessage({
     `Your ${appName} account asked to use ${newEmail} from now on. To confirm the change, open this link` +
     (ttlMinutes === undefined ? ':' : ` within ${minutesInWords(ttlMinutes)}:`);
   const ifNotYou = `If you did not ask for this, ignore this message: the account keeps its address.`;
-  const text = [`Hello ${username},`, '', ask, '', link, '', ifNotYou, '', appName].join('\n');
-  return {
+  return letter({
+    appName,
+    username,
     subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${ask}`,
-      ...htmlLink('Confirm my new email address', link),
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+    paragraphs: [ask, { label: 'Confirm my new email address', link }, ifNotYou],
+  });
 }

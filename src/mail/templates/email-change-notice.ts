@@ -1,4 +1,4 @@
-import { html, htmlDocument, type MailContent } from './html';
+import { letter, type MailContent } from './html';
 
 export interface EmailChangeNoticeFields {
   appName: string;
@@ -16,17 +16,7 @@ export function emailChangeNoticeMessage({
   const subject = `Your ${appName} email address is being changed`;
   const notice = `Your ${appName} account asked to change its email address to ${maskedEmail(newEmail)}. The change happens once the new address confirms it.`;
   const ifNotYou = `If you did not do this, sign in to ${appName} and change your password at once (or reset it from the sign-in page), and tell whoever runs ${appName}.`;
-  const text = [`Hello ${username},`, '', notice, '', ifNotYou, '', appName].join('\n');
-  return {
-    subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${notice}`,
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+  return letter({ appName, username, subject, paragraphs: [notice, ifNotYou] });
 }
 
 /** The first character of the local part, then the domain: enough to recognise, not to write to. */

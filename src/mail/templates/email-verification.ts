@@ -1,4 +1,4 @@
-import { html, htmlDocument, htmlLink, type MailContent, minutesInWords } from './html';
+import { letter, type MailContent, minutesInWords } from './html';
 
 export interface EmailVerificationFields {
   appName: string;
@@ -20,16 +20,10 @@ export function emailVerificationMessage({
     `Please confirm that this is the email address of your ${appName} account` +
     (ttlMinutes === undefined ? ':' : `, within ${minutesInWords(ttlMinutes)}:`);
   const ifNotYou = `If you did not create a ${appName} account, ignore this message.`;
-  const text = [`Hello ${username},`, '', ask, '', link, '', ifNotYou, '', appName].join('\n');
-  return {
+  return letter({
+    appName,
+    username,
     subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${ask}`,
-      ...htmlLink('Confirm my email address', link),
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+    paragraphs: [ask, { label: 'Confirm my email address', link }, ifNotYou],
+  });
 }

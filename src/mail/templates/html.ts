@@ -52,3 +52,39 @@ export function minutesInWords(minutes: number): string {
   const [count, unit] = minutes % 60 === 0 ? [minutes / 60, 'hour'] : [minutes, 'minute'];
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
+
+/** A paragraph of a letter: text, or a link (its label, and the address for the text part). */
+export type Paragraph = string | { label: string; link: string };
+
+/**
+ * A message as every template writes it: the greeting, its paragraphs, and the application's name, saying the same
+ * in the text part and in the HTML part (where each field is escaped).
+ */
+export function letter({
+  appName,
+  username,
+  subject,
+  paragraphs,
+}: {
+  appName: string;
+  username: string;
+  subject: string;
+  paragraphs: Paragraph[];
+}): MailContent {
+  const text = [
+    `Hello ${username},`,
+    ...paragraphs.map((paragraph) => (typeof paragraph === 'string' ? paragraph : paragraph.link)),
+    appName,
+  ].join('\n\n');
+  return {
+    subject,
+    text,
+    html: htmlDocument(subject, [
+      html`Hello ${username},`,
+      ...paragraphs.flatMap((paragraph) =>
+        typeof paragraph === 'string' ? [html`${paragraph}`] : htmlLink(paragraph.label, paragraph.link),
+      ),
+      html`${appName}`,
+    ]),
+  };
+}

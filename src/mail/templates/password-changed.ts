@@ -1,4 +1,4 @@
-import { html, htmlDocument, type MailContent } from './html';
+import { letter, type MailContent } from './html';
 
 export interface PasswordChangedFields {
   appName: string;
@@ -10,15 +10,5 @@ export function passwordChangedMessage({ appName, username }: PasswordChangedFie
   const subject = `Your ${appName} password was changed`;
   const notice = `The password of your ${appName} account was just changed, and every session signed in with the old one has ended.`;
   const ifNotYou = `If you did not do this, reset your password at once from the ${appName} sign-in page ("Forgot password"), and tell whoever runs ${appName}.`;
-  const text = [`Hello ${username},`, '', notice, '', ifNotYou, '', appName].join('\n');
-  return {
-    subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${notice}`,
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+  return letter({ appName, username, subject, paragraphs: [notice, ifNotYou] });
 }

@@ -1,4 +1,4 @@
-import { html, htmlDocument, htmlLink, type MailContent, minutesInWords } from './html';
+import { letter, type MailContent, minutesInWords } from './html';
 
 export interface PasswordResetFields {
   appName: string;
@@ -16,28 +16,14 @@ export function passwordResetMessage({
 }: PasswordResetFields): MailContent {
   const subject = `Reset your ${appName} password`;
   const within = minutesInWords(ttlMinutes);
-  const text = [
-    `Hello ${username},`,
-    '',
-    `Someone asked to reset the password of your ${appName} account. To choose a new one, open this link within ${within}:`,
-    '',
-    link,
-    '',
-    'The link works once. If you did not ask for this, ignore this message: your password stays as it is.',
-    '',
+  return letter({
     appName,
-  ].join('\n');
-  return {
+    username,
     subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`Someone asked to reset the password of your ${appName} account. To choose a new one, open this link
-      within ${within}:`,
-      ...htmlLink('Choose a new password', link),
-      html`The link works once. If you did not ask for this, ignore this message: your password stays as it
-      is.`,
-      html`${appName}`,
-    ]),
-  };
+    paragraphs: [
+      `Someone asked to reset the password of your ${appName} account. To choose a new one, open this link within ${within}:`,
+      { label: 'Choose a new password', link },
+      'The link works once. If you did not ask for this, ignore this message: your password stays as it is.',
+    ],
+  });
 }

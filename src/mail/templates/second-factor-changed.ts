@@ -1,4 +1,4 @@
-import { html, htmlDocument, type MailContent } from './html';
+import { letter, type MailContent } from './html';
 
 export type SecondFactorChange =
   'enabled' | 'disabled' | 'disabled-by-admin' | 'recovery-codes-renewed' | 'recovery-code-used';
@@ -40,15 +40,5 @@ export function secondFactorChangedMessage(fields: SecondFactorChangedFields): M
   const subject = SUBJECTS[change](appName);
   const notice = noticeOf(fields);
   const ifNotYou = `If this was not you, reset your password at once from the ${appName} sign-in page ("Forgot password"), and tell whoever runs ${appName}.`;
-  const text = [`Hello ${username},`, '', notice, '', ifNotYou, '', appName].join('\n');
-  return {
-    subject,
-    text,
-    html: htmlDocument(subject, [
-      html`Hello ${username},`,
-      html`${notice}`,
-      html`${ifNotYou}`,
-      html`${appName}`,
-    ]),
-  };
+  return letter({ appName, username, subject, paragraphs: [notice, ifNotYou] });
 }
