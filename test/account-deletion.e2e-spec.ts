@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { ParsedMail } from 'mailparser';
-import { generate } from 'otplib';
 import { BackgroundWork } from '../src/common/background-work';
 import { DATABASE, type Database } from '../src/database/database';
 import {
@@ -19,6 +18,7 @@ import {
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createAdmin, createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
+import { enrolTotp, totpCodeAt } from './support/second-factor';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
 import { ADMIN, closeTestApp, createTestApp } from './support/test-app';
 
@@ -52,7 +52,7 @@ describe('DELETE /users/me: the owner deletes the account', () => {
   const me = (accessToken: string) => http(app).get('/users/me').auth(accessToken, { type: 'bearer' });
   const login = ({ username, password }: { username: string; password: string }) =>
     http(app).post('/auth/login').set('User-Agent', USER_AGENT).send({ username, password });
-  const codeAt = (secret: string) => generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) });
+  const codeAt = (secret: string) => totpCodeAt(clock, secret);
   /** The deletion notices sent to the address, once the outbox has sent what is due. */
   const noticesTo = async (address: string): Promise<ParsedMail[]> => {
     await app.get(BackgroundWork).settled();
@@ -73,15 +73,8 @@ describe('DELETE /users/me: the owner deletes the account', () => {
   async function withSecondFactor(): Promise<
     TestUser & { secret: string; accessToken: string; refreshToken: string; enrolmentToken: string }
   > {
-    const user = await createUser(app);
-    const { accessToken } = await signIn(app, user);
-    const started = await http(app).post('/users/me/mfa/totp').auth(accessToken, { type: 'bearer' });
-    const { secret } = started.body as { secret: string };
-    await http(app)
-      .post('/users/me/mfa/totp/confirm')
-      .auth(accessToken, { type: 'bearer' })
-      .send({ code: await codeAt(secret) })
-      .expect(200);
+    const { recoveryCodes: _codes, accessToken, ...user } = await enrolTotp(app, clock);
+    const { secret } = user;
     const challenged = await login(user);
     expect(challenged.status).toBe(403);
     // A code of a time step not used yet.

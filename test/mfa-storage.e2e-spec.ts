@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { eq, type SQL, sql } from 'drizzle-orm';
-import { generate, ScureBase32Plugin } from 'otplib';
+import { ScureBase32Plugin } from 'otplib';
 import { DATABASE, type Database } from '../src/database/database';
 import { mfaChallenges, outbox, recoveryCodes, totpFactors } from '../src/database/schema';
 import { DataEncryption, type SealedSecret } from '../src/secrets/data-encryption';
 import { FakeClock } from './support/fake-clock';
-import { createUser, http, signIn, type TestUser } from './support/factories';
+import { http, type TestUser } from './support/factories';
+import { enrolTotp, totpCodeAt } from './support/second-factor';
 import { closeTestApp, createTestApp } from './support/test-app';
 
 const base32 = new ScureBase32Plugin();
@@ -60,7 +61,7 @@ describe('second-factor secrets at rest', () => {
 
   afterAll(() => closeTestApp(app));
 
-  const codeAt = (secret: string) => generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) });
+  const codeAt = (secret: string) => totpCodeAt(clock, secret);
   /** A code of a time step no code was used for yet: the clock moves a step on first. */
   const freshCode = (secret: string) => {
     clock.advance(30);
@@ -81,20 +82,7 @@ describe('second-factor secrets at rest', () => {
       .type('form')
       .send({ grant_type: 'password', username: user.username, password: user.password, otp });
 
-  /** A user with a confirmed authenticator app: its secret and recovery codes. */
-  async function enrolled(): Promise<TestUser & { secret: string; recoveryCodes: string[] }> {
-    const user = await createUser(app);
-    const { accessToken } = await signIn(app, user);
-    const started = await http(app).post('/users/me/mfa/totp').auth(accessToken, { type: 'bearer' });
-    expect(started.status).toBe(200);
-    const { secret } = started.body as { secret: string };
-    const confirmed = await http(app)
-      .post('/users/me/mfa/totp/confirm')
-      .auth(accessToken, { type: 'bearer' })
-      .send({ code: await codeAt(secret) });
-    expect(confirmed.status).toBe(200);
-    return { ...user, secret, recoveryCodes: confirmed.body.recoveryCodes };
-  }
+  const enrolled = () => enrolTotp(app, clock);
 
   const factorRow = async (userId: string) => {
     const [row] = await db.select().from(totpFactors).where(eq(totpFactors.userId, userId));

@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt } from 'jose';
-import { generate } from 'otplib';
 import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
-import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
+import { createUser, http, signIn, signInAsAdmin } from './support/factories';
+import { enrolTotp, totpCodeAt } from './support/second-factor';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -26,8 +26,7 @@ describe('a second factor (TOTP and recovery codes)', () => {
     await smtp.stop();
   });
 
-  const codeAt = (secret: string, offsetSeconds = 0) =>
-    generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) + offsetSeconds });
+  const codeAt = (secret: string, offsetSeconds = 0) => totpCodeAt(clock, secret, offsetSeconds);
   /** A code of a time step no code was used for yet: the clock moves a step on first. */
   const freshCode = (secret: string) => {
     clock.advance(30);
@@ -59,22 +58,7 @@ describe('a second factor (TOTP and recovery codes)', () => {
     );
   };
 
-  /** A user with a confirmed authenticator app: its secret and recovery codes. */
-  async function enrolled(): Promise<
-    TestUser & { secret: string; recoveryCodes: string[]; accessToken: string }
-  > {
-    const user = await createUser(app);
-    const { accessToken } = await signIn(app, user);
-    const started = await http(app).post('/users/me/mfa/totp').auth(accessToken, { type: 'bearer' });
-    expect(started.status).toBe(200);
-    const { secret } = started.body as { secret: string };
-    const confirmed = await http(app)
-      .post('/users/me/mfa/totp/confirm')
-      .auth(accessToken, { type: 'bearer' })
-      .send({ code: await codeAt(secret) });
-    expect(confirmed.status).toBe(200);
-    return { ...user, secret, recoveryCodes: confirmed.body.recoveryCodes, accessToken };
-  }
+  const enrolled = () => enrolTotp(app, clock);
 
   describe('enrolment', () => {
     it('gives a base32 secret of 20 bytes and its otpauth URI, then ten recovery codes for a right code', async () => {
