@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { DATABASE, type Database } from '../database/database';
 import {
   accountTokens,
@@ -95,13 +96,12 @@ export class RetentionRepository {
     if (sessionIds.length === 0) {
       return 0;
     }
-    const doomed = sql`select ${refreshTokens.tokenHash} from ${refreshTokens}
-      where ${inArray(refreshTokens.sessionId, sessionIds)} limit ${limit} for update skip locked`;
-    const deleted = await this.db
-      .delete(refreshTokens)
-      .where(sql`${refreshTokens.tokenHash} = any(array(${doomed}))`)
-      .returning({ tokenHash: refreshTokens.tokenHash });
-    return deleted.length;
+    return this.deleteBatch(
+      refreshTokens,
+      refreshTokens.tokenHash,
+      inArray(refreshTokens.sessionId, sessionIds),
+      limit,
+    );
   }
 
   /**
@@ -121,14 +121,12 @@ export class RetentionRepository {
 
   /** Refresh tokens replaced (rotated) before `rotatedBefore`, of any session; a session's current one never. */
   async deleteRotatedRefreshTokens(rotatedBefore: Date, limit: number): Promise<number> {
-    const doomed = sql`select ${refreshTokens.tokenHash} from ${refreshTokens}
-      where ${refreshTokens.rotatedAt} is not null and ${refreshTokens.rotatedAt} < ${at(rotatedBefore)}
-      limit ${limit} for update skip locked`;
-    const deleted = await this.db
-      .delete(refreshTokens)
-      .where(sql`${refreshTokens.tokenHash} = any(array(${doomed}))`)
-      .returning({ tokenHash: refreshTokens.tokenHash });
-    return deleted.length;
+    return this.deleteBatch(
+      refreshTokens,
+      refreshTokens.tokenHash,
+      sql`${refreshTokens.rotatedAt} is not null and ${refreshTokens.rotatedAt} < ${at(rotatedBefore)}`,
+      limit,
+    );
   }
 
   /**
@@ -138,16 +136,10 @@ export class RetentionRepository {
    * its row, its token_id set to null.
    */
   async deleteSpentAccountTokens(endedBefore: Date, limit: number): Promise<number> {
-    const doomed = sql`select ${accountTokens.id} from ${accountTokens}
-      where ${accountTokenEnd} < ${at(endedBefore)}
-        and not exists (select 1 from ${outbox}
-          where ${outbox.tokenId} = ${accountTokens.id} and ${outbox.status} = 'pending')
-      limit ${limit} for update skip locked`;
-    const deleted = await this.db
-      .delete(accountTokens)
-      .where(sql`${accountTokens.id} = any(array(${doomed}))`)
-      .returning({ id: accountTokens.id });
-    return deleted.length;
+    const rule = sql`${accountTokenEnd} < ${at(endedBefore)}
+      and not exists (select 1 from ${outbox}
+        where ${outbox.tokenId} = ${accountTokens.id} and ${outbox.status} = 'pending')`;
+    return this.deleteBatch(accountTokens, accountTokens.id, rule, limit);
   }
 
   /** MFA challenges (half-done sign-ins) expired at `now`. */
@@ -166,35 +158,31 @@ export class RetentionRepository {
   /** Outbox messages sent, or failed for good, before `finishedBefore`; a pending one never. */
   async deleteFinishedMessages(finishedBefore: Date, limit: number): Promise<number> {
     // A failed message has no sent_at; its last attempt was due at next_attempt_at.
-    const doomed = sql`select ${outbox.id} from ${outbox}
-      where ${outbox.status} <> 'pending'
-        and coalesce(${outbox.sentAt}, ${outbox.nextAttemptAt}) < ${at(finishedBefore)}
-      limit ${limit} for update skip locked`;
-    const deleted = await this.db
-      .delete(outbox)
-      .where(sql`${outbox.id} = any(array(${doomed}))`)
-      .returning({ id: outbox.id });
-    return deleted.length;
+    const rule = sql`${outbox.status} <> 'pending'
+      and coalesce(${outbox.sentAt}, ${outbox.nextAttemptAt}) < ${at(finishedBefore)}`;
+    return this.deleteBatch(outbox, outbox.id, rule, limit);
   }
 
   async deleteAuditEvents(createdBefore: Date, limit: number): Promise<number> {
-    const doomed = sql`select ${auditEvents.id} from ${auditEvents}
-      where ${auditEvents.createdAt} < ${at(createdBefore)}
-      limit ${limit} for update skip locked`;
-    const deleted = await this.db
-      .delete(auditEvents)
-      .where(sql`${auditEvents.id} = any(array(${doomed}))`)
-      .returning({ id: auditEvents.id });
-    return deleted.length;
+    return this.deleteBatch(
+      auditEvents,
+      auditEvents.id,
+      sql`${auditEvents.createdAt} < ${at(createdBefore)}`,
+      limit,
+    );
   }
 
-  private async deleteMfaChallenges(rule: SQL, limit: number): Promise<number> {
-    const doomed = sql`select ${mfaChallenges.id} from ${mfaChallenges} where ${rule}
-      limit ${limit} for update skip locked`;
+  private deleteMfaChallenges(rule: SQL, limit: number): Promise<number> {
+    return this.deleteBatch(mfaChallenges, mfaChallenges.id, rule, limit);
+  }
+
+  /** Deletes up to `limit` rows of `table` matching `rule`, skipping those a request holds; how many went. */
+  private async deleteBatch(table: PgTable, key: PgColumn, rule: SQL, limit: number): Promise<number> {
+    const doomed = sql`select ${key} from ${table} where ${rule} limit ${limit} for update skip locked`;
     const deleted = await this.db
-      .delete(mfaChallenges)
-      .where(sql`${mfaChallenges.id} = any(array(${doomed}))`)
-      .returning({ id: mfaChallenges.id });
+      .delete(table)
+      .where(sql`${key} = any(array(${doomed}))`)
+      .returning({ key });
     return deleted.length;
   }
 }
