@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   BadRequestException,
   Logger,
@@ -13,6 +13,7 @@ import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import type { SecondFactorChange } from '../mail/templates/second-factor-changed';
 import { mailMessages } from '../metrics/metrics';
+import { AccountTokens } from '../secrets/account-tokens';
 import { DataEncryption } from '../secrets/data-encryption';
 import type { ClientInfo, SignInProof } from '../sessions/session';
 import { CredentialsService } from '../users/credentials.service';
@@ -38,11 +39,9 @@ const NOT_ENABLED = 'No second factor is enabled';
 const ENROLMENT_SECONDS = 10 * 60;
 const MFA_TOKEN_SECONDS = 5 * 60;
 export const MFA_TOKEN_MAX_FAILURES = 5;
-const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** Binds a sealed TOTP secret to its account: a ciphertext copied to another row does not decrypt. */
 const secretContext = (userId: string) => `totp:${userId}`;
-const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /**
  * A second factor (TOTP, RFC 6238, with recovery codes): enrolment and removal, the codes checked once each, and
@@ -194,7 +193,7 @@ export class MfaService {
     const now = this.clock.now();
     await this.factors.createChallenge({
       userId,
-      tokenHash: hashOf(token),
+      tokenHash: AccountTokens.hash(token),
       ...this.clientOf(client),
       expiresAt: new Date(now.getTime() + MFA_TOKEN_SECONDS * 1000),
       now,
@@ -209,9 +208,9 @@ export class MfaService {
    */
   async redeem(mfaToken: string, input: string, client: ClientInfo): Promise<SignInProof> {
     const now = this.clock.now();
-    const challenge = MFA_TOKEN_PATTERN.test(mfaToken)
+    const challenge = AccountTokens.isWellFormed(mfaToken)
       ? await this.factors.attemptChallenge(
-          hashOf(mfaToken),
+          AccountTokens.hash(mfaToken),
           this.clientOf(client),
           now,
           MFA_TOKEN_MAX_FAILURES,

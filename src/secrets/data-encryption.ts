@@ -1,18 +1,13 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createSecretKey,
-  hkdfSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Config } from '../config/config';
 import { ensurePrivateDataDir } from '../config/data-dir';
 import { DATA_ENCRYPTION_KEY_BYTES, decodeDataEncryptionKey } from '../config/env.schema';
-import { keepOnce } from './secrets';
+import { keepOnce, keyIdOf } from './secrets';
+
+// What a key id is derived for, so that a data key and the JWT secret never share one.
+const DATA_KEY_ID = 'data-encryption-key-id';
 
 /** A secret as it is stored: the id of the key that encrypted it, and `v1.<iv>.<ciphertext>.<tag>` (base64url). */
 export interface SealedSecret {
@@ -42,9 +37,9 @@ export class DataEncryption {
       if (key.length !== DATA_ENCRYPTION_KEY_BYTES) {
         throw new Error(`A data encryption key must be ${DATA_ENCRYPTION_KEY_BYTES} bytes`);
       }
-      this.#keys.set(keyIdOf(key), createSecretKey(key));
+      this.#keys.set(keyIdOf(key, DATA_KEY_ID), createSecretKey(key));
     }
-    this.keyId = keyIdOf(current);
+    this.keyId = keyIdOf(current, DATA_KEY_ID);
   }
 
   encrypt(plaintext: string, context: string): SealedSecret {
@@ -100,13 +95,6 @@ export class DataEncryption {
     return keyId === this.keyId;
   }
 }
-
-/** A short id that names a key without revealing it, as Secrets.fromSecret names the JWT secret. */
-const keyIdOf = (key: Buffer): string =>
-  createHash('sha256')
-    .update(Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'data-encryption-key-id', 32)))
-    .digest('base64url')
-    .slice(0, 16);
 
 const GENERATED_KEY_FILE = 'data-encryption-key';
 

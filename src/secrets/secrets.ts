@@ -53,7 +53,7 @@ export class Secrets {
   }
 
   static fromSecret(secret: Buffer): Secrets {
-    const kid = createHash('sha256').update(derive(secret, 'jwt-key-id')).digest('base64url').slice(0, 16);
+    const kid = keyIdOf(secret, 'jwt-key-id');
     const key = createSecretKey(secret);
     return new Secrets('HS256', key, [{ kid, key }], createSecretKey(derive(secret, 'refresh-token-chain')));
   }
@@ -83,6 +83,10 @@ export class Secrets {
 
 // The size of the HS256 secret generated (into DATA_DIR, or memory) when JWT_SECRET is not set.
 const GENERATED_SECRET_BYTES = 48;
+
+/** A short id that names a secret without revealing it: 16 characters of a hash of a key derived for `purpose`. */
+export const keyIdOf = (secret: Buffer, purpose: string): string =>
+  createHash('sha256').update(derive(secret, purpose)).digest('base64url').slice(0, 16);
 
 const derive = (material: Buffer, purpose: string) =>
   Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), purpose, 32));
