@@ -111,12 +111,10 @@ export const SMTP_URL_OPTIONS = ['ignoreTLS', 'requireTLS'] as const;
 
 /** smtp://[user:pass@]host[:port] or smtps://…, with no path and no query but SMTP_URL_OPTIONS set to true/false. */
 export function isSmtpUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  if (!URL.canParse(value)) {
     return false;
   }
+  const url = new URL(value);
   return (
     (url.protocol === 'smtp:' || url.protocol === 'smtps:') &&
     url.hostname !== '' &&
@@ -131,12 +129,10 @@ export function isSmtpUrl(value: string): boolean {
 
 /** An http(s) base URL links are built on: no credentials, query or fragment, which a path appended would break. */
 export function isAppUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  if (!URL.canParse(value)) {
     return false;
   }
+  const url = new URL(value);
   return (
     (url.protocol === 'http:' || url.protocol === 'https:') &&
     url.username === '' &&
