@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MailTransport } from '../src/mail/mail-transport';
 import { BackgroundWork } from '../src/common/background-work';
 import { OutboxSender } from '../src/mail/outbox-sender';
-import { createUser, http, signIn } from './support/factories';
+import { createUser, http, signIn, signInAsAdmin } from './support/factories';
 import { closeTestApp, createTestApp } from './support/test-app';
 
 describe('/users/me', () => {
@@ -231,6 +231,24 @@ describe('/users/me', () => {
   });
 
   describe('sessions', () => {
+    it('keeps the first 512 characters of a user agent, on the session as in the audit event', async () => {
+      const user = await createUser(app);
+      const userAgent = `long-agent/${'x'.repeat(600)}`;
+      const signedIn = await http(app)
+        .post('/auth/login')
+        .set('User-Agent', userAgent)
+        .send({ username: user.username, password: user.password });
+      const [session] = (await get('/users/me/sessions', signedIn.body.access_token)).body as {
+        userAgent: string;
+      }[];
+      expect(session!.userAgent).toBe(userAgent.slice(0, 512));
+      const admin = await signInAsAdmin(app);
+      const events = await get(`/admin/audit?userId=${user.id}&type=login.succeeded`, admin.accessToken);
+      expect(events.body.items.map((event: { userAgent: string }) => event.userAgent)).toEqual([
+        userAgent.slice(0, 512),
+      ]);
+    });
+
     it('lists the live sessions, newest first, with the current one marked', async () => {
       const user = await createUser(app);
       const credentials = { username: user.username, password: user.password };

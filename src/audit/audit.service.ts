@@ -25,7 +25,7 @@ export class AuditService {
       userId,
       actorId,
       ip: client?.ip ?? null,
-      userAgent: client?.userAgent?.slice(0, 512) ?? null,
+      userAgent: client?.userAgent ?? null,
       details,
     };
     await this.events.insert(event);

@@ -267,7 +267,7 @@ export class MfaService {
   }
 
   private clientOf(client: ClientInfo): { ip: string | null; userAgent: string | null } {
-    return { ip: client.ip ?? null, userAgent: client.userAgent?.slice(0, 512) ?? null };
+    return { ip: client.ip ?? null, userAgent: client.userAgent ?? null };
   }
 
   private notice(

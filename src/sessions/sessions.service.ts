@@ -45,7 +45,7 @@ export class SessionsService {
     const refreshToken = RefreshTokens.generate();
     const session = await this.sessions.create({
       userId,
-      userAgent: client.userAgent?.slice(0, 512),
+      userAgent: client.userAgent,
       ip: client.ip,
       authMethods: authentication.methods,
       authenticatedAt: authentication.at,
