@@ -215,6 +215,7 @@ describe('auth', () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual(tokenPair);
       expect(res.headers['cache-control']).toBe('no-store');
+      expect(decodeJwt(res.body.access_token).client_id).toBe('nest-auth-service-client');
       expect((await me(res.body.access_token)).status).toBe(200);
     });
 
@@ -237,6 +238,7 @@ describe('auth', () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'invalid_client', error_description: 'Invalid client credentials' });
       expect(res.headers['www-authenticate']).toBe('Basic realm="clients"');
+      expect(res.headers['cache-control']).toBe('no-store');
     });
 
     it('refuses a scope, which this service cannot grant, as invalid_scope (RFC 6749 §3.3)', async () => {

@@ -186,6 +186,7 @@ describe('a second factor (TOTP and recovery codes)', () => {
         error_description: 'A second factor is required',
         mfa_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       });
+      expect(refused.headers['cache-control']).toBe('no-store');
       const withOtp = await passwordGrant(user, await freshCode(user.secret));
       expect(withOtp.status).toBe(200);
       expect(decodeJwt(withOtp.body.access_token).amr).toEqual(['pwd', 'otp']);
@@ -274,14 +275,42 @@ describe('a second factor (TOTP and recovery codes)', () => {
 
     it('counts wrong codes in the account lockout, which only the whole sign-in clears', async () => {
       const user = await enrolled();
-      let answer;
-      for (let attempt = 0; attempt < 10 && answer?.status !== 429; attempt += 1) {
-        const mfaToken = (await login(user)).body.mfa_token as string | undefined;
-        answer = mfaToken ? await completeWith(mfaToken, '000000') : await login(user);
+      // Four wrong codes, then a whole sign-in: the count starts again.
+      const first = (await login(user)).body.mfa_token as string;
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        expect((await completeWith(first, '000000')).status).toBe(401);
       }
-      expect(answer?.status).toBe(429);
-      expect(answer?.headers['retry-after']).toMatch(/^\d+$/);
+      expect((await completeWith(first, await freshCode(user.secret))).status).toBe(200);
+      // Five wrong codes on two tokens lock the account: a token given before is refused too, right code or not.
+      const spare = (await login(user)).body.mfa_token as string;
+      const guessing = (await login(user)).body.mfa_token as string;
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        expect((await completeWith(guessing, '000000')).status).toBe(401);
+      }
+      expect((await completeWith(spare, '000000')).status).toBe(401);
+      const locked = await completeWith(spare, await freshCode(user.secret));
+      expect(locked.status).toBe(429);
+      expect(locked.headers['retry-after']).toMatch(/^\d+$/);
       expect((await login(user)).status).toBe(429);
+    });
+
+    it('refuses a disabled account before any mfa_token, and a sign-in whose account was disabled meanwhile', async () => {
+      const user = await enrolled();
+      const { accessToken: adminToken } = await signInAsAdmin(app);
+      const mfaToken = (await login(user)).body.mfa_token as string;
+      await http(app)
+        .patch(`/admin/users/${user.id}`)
+        .auth(adminToken, { type: 'bearer' })
+        .send({ disabled: true })
+        .expect(200);
+      expect((await login(user)).body).toEqual({
+        statusCode: 403,
+        error: 'Forbidden',
+        message: 'This account is disabled',
+      });
+      const meanwhile = await completeWith(mfaToken, await freshCode(user.secret));
+      expect(meanwhile.status).toBe(403);
+      expect(meanwhile.body).not.toHaveProperty('access_token');
     });
 
     it('checks no more than five codes against one mfa_token however many requests race with it', async () => {
@@ -425,6 +454,28 @@ describe('a second factor (TOTP and recovery codes)', () => {
       ).toBe(404);
       const subjects = (await notices(user.email)).map((message) => message.subject);
       expect(subjects).toContain('Two-step sign-in was turned off for your Acme account');
+    });
+
+    it('refuses an email change from a sign-in too old, and changes nothing', async () => {
+      const user = await createUser(app);
+      const { accessToken } = await signIn(app, user);
+      clock.advance(301);
+      const changed = await http(app)
+        .patch('/users/me')
+        .auth(accessToken, { type: 'bearer' })
+        .send({ email: `new.${user.email}`, currentPassword: user.password });
+      expect(changed.status).toBe(401);
+      expect(changed.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_user_authentication", error_description="A recent sign-in is required", max_age=300',
+      );
+      const me = await http(app).get('/users/me').auth(accessToken, { type: 'bearer' });
+      expect(me.body).toMatchObject({ email: user.email, pendingEmail: null });
+      // A name is no takeover: it changes without a step-up.
+      const named = await http(app)
+        .patch('/users/me')
+        .auth(accessToken, { type: 'bearer' })
+        .send({ fullName: 'Late' });
+      expect(named.status).toBe(200);
     });
 
     it('asks an account without a second factor for a recent sign-in only, and enrolment too', async () => {

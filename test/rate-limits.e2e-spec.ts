@@ -131,7 +131,12 @@ describe('rate limits', () => {
         .send({ grant_type: 'password', username: named(`door.t${index}`), password: 'not the password' });
     expect((await token(0)).status).toBe(400);
     expect((await token(1)).status).toBe(400);
-    expect((await token(2)).status).toBe(429);
+    const limited = await token(2);
+    expect(limited.status).toBe(429);
+    // An OAuth endpoint's error: RFC 6749 §5.2's shape, with Retry-After.
+    expect(limited.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+    expect(limited.headers['cache-control']).toBe('no-store');
   });
 
   it('counts the OAuth 2.0 password grant against the same account limit', async () => {

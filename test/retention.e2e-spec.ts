@@ -170,6 +170,9 @@ describe('retention', () => {
       expect(await tokenRowsOf(sessionId)).toEqual(
         [third, current].map(({ refreshToken }) => RefreshTokens.hash(refreshToken)).sort(),
       );
+      // A purged token, presented again, is unknown (401) and no longer ends its session as a reused one would.
+      const replayed = await http(app).post('/auth/refresh').send({ refresh_token: first.refreshToken });
+      expect(replayed.status).toBe(401);
       // The session lives on: its current token refreshes.
       await refresh(current.refreshToken);
     });
