@@ -26,6 +26,9 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.recovery_code_used',
   'login.mfa_required',
   'reauthenticated',
+  'passkey.added',
+  'passkey.removed',
+  'passkey.counter_regressed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -253,6 +253,50 @@ export const mfaChallenges = pgTable(
 );
 
 /**
+ * WebAuthn credentials (discoverable, user-verifying): the public key as COSE in base64url, and the authenticator's
+ * signature counter, raised in the conditional update that accepts each sign-in.
+ */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull(),
+    transports: text('transports').array().notNull(),
+    deviceType: text('device_type').$type<'singleDevice' | 'multiDevice'>().notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    aaguid: text('aaguid').notNull(),
+    name: text('name').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+    lastUsedAt: timestamptz('last_used_at'),
+  },
+  (table) => [
+    uniqueIndex('passkeys_credential_id_key').on(table.credentialId),
+    index('passkeys_user_id_idx').on(table.userId),
+  ],
+);
+
+/**
+ * The challenges of passkey ceremonies under way, as SHA-256 hashes: one ceremony kind, and one user unless
+ * `any_user` (a sign-in without a username); each is used up by one conditional DELETE.
+ */
+export const webAuthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    challengeHash: text('challenge_hash').primaryKey(),
+    ceremony: text('ceremony').$type<'registration' | 'authentication'>().notNull(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    anyUser: boolean('any_user').notNull(),
+    expiresAt: timestamptz('expires_at').notNull(),
+  },
+  (table) => [index('webauthn_challenges_expires_at_idx').on(table.expiresAt)],
+);
+
+/**
  * Which instance runs a job that one instance at a time may run (the retention purge), and until when: taken and
  * renewed in conditional statements (RetentionRepository.takeLease), so a dead holder's lease just runs out.
  */
