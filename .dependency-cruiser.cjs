@@ -14,7 +14,7 @@ const LAYERS = [
   ['database', 'secrets', 'metrics', 'auth-cache', 'logging'],
   ['audit', 'mail', 'passwords', 'rate-limit', 'sessions'],
   ['users'],
-  ['mfa'],
+  ['mfa', 'passkeys'],
   ['account-export'],
   ['auth'],
   ['admin', 'health', 'retention'],

@@ -53,7 +53,7 @@ describe('GET /users/me/export', () => {
     http(app).post('/auth/login').set('User-Agent', USER_AGENT).send({ username, password });
   const codeAt = (secret: string) => generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) });
 
-  it('gives the profile, every session (ended too), the second factor, no passkeys and the events about the user, newest first', async () => {
+  it('gives the profile, every session (ended too), the second factor, the passkeys (none here) and the events about the user, newest first', async () => {
     const user = await createUser(app);
     const ended = (await login(user)).body as { access_token: string };
     const kept = (await login(user)).body as { access_token: string; refresh_token: string };
@@ -218,7 +218,7 @@ describe('GET /users/me/export', () => {
     );
   });
 
-  it('is documented in the OpenAPI document, passkeys as an always empty list', async () => {
+  it('is documented in the OpenAPI document, passkeys as a list of Passkey', async () => {
     const document = (await http(app).get('/api-json').expect(200)).body;
     const operation = document.paths['/users/me/export'].get;
     expect(operation.summary).toEqual(expect.any(String));
@@ -228,7 +228,10 @@ describe('GET /users/me/export', () => {
     expect(Object.keys(schema.properties).sort()).toEqual(
       ['auditEvents', 'exportedAt', 'passkeys', 'profile', 'secondFactor', 'sessions'].sort(),
     );
-    expect(schema.properties.passkeys).toMatchObject({ type: 'array', maxItems: 0 });
+    expect(schema.properties.passkeys).toMatchObject({
+      type: 'array',
+      items: { $ref: '#/components/schemas/PasskeyDto' },
+    });
   });
 
   it('is for a signed-in user only (401)', async () => {

@@ -11,6 +11,8 @@ const PRODUCTION = {
   DATA_ENCRYPTION_KEY: 'q3JmMeB4gJ0Yb8XHnk2vZ3kq6F1cQ0w+VtQv1D0m/7A=',
   // Production mail needs SMTP_URL and APP_URL; these tests send none.
   MAIL_ENABLED: 'false',
+  WEBAUTHN_RP_ID: 'example.com',
+  WEBAUTHN_ORIGINS: 'https://example.com',
 };
 
 describe.each([

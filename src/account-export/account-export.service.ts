@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { AuditEvent } from '../audit/audit-event';
 import { Clock } from '../common/clock';
 import { MfaService } from '../mfa/mfa.service';
+import type { Passkey } from '../passkeys/passkeys.repository';
+import { PasskeysService } from '../passkeys/passkeys.service';
 import type { User } from '../users/user';
 import { UsersService } from '../users/users.service';
 import { AccountExportRepository, type SessionRecord } from './account-export.repository';
@@ -12,8 +14,7 @@ export interface AccountExport {
   profile: User;
   sessions: SessionRecord[];
   secondFactor: { totp: boolean; recoveryCodesLeft: number };
-  /** None exist yet: the list is there so that clients read one shape before and after passkeys. */
-  passkeys: never[];
+  passkeys: Passkey[];
   auditEvents: AuditEvent[];
 }
 
@@ -23,18 +24,20 @@ export class AccountExportService {
   constructor(
     private readonly users: UsersService,
     private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
     private readonly records: AccountExportRepository,
     private readonly clock: Clock,
   ) {}
 
   async exportOf(userId: string): Promise<AccountExport> {
     const exportedAt = this.clock.now();
-    const [profile, sessions, secondFactor, auditEvents] = await Promise.all([
+    const [profile, sessions, secondFactor, passkeys, auditEvents] = await Promise.all([
       this.users.get(userId),
       this.records.sessionsOf(userId),
       this.mfa.status(userId),
+      this.passkeys.list(userId),
       this.records.auditEventsOf(userId),
     ]);
-    return { exportedAt, profile, sessions, secondFactor, passkeys: [], auditEvents };
+    return { exportedAt, profile, sessions, secondFactor, passkeys, auditEvents };
   }
 }

@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
 import { Clock } from '../common/clock';
 import { MfaModule } from '../mfa/mfa.module';
+import { PasskeysModule } from '../passkeys/passkeys.module';
 import { RateLimitStorageModule } from '../rate-limit/rate-limit.module';
 import { Secrets } from '../secrets/secrets';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -14,6 +15,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DiscoveryController } from './discovery.controller';
 import { JwksController } from './jwks.controller';
+import { PasskeySignInController } from './passkey-sign-in.controller';
 import { SignInService } from './sign-in.service';
 import { jwtOptions } from './jwt-options';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -29,11 +31,12 @@ import { TokensService } from './tokens.service';
     RateLimitStorageModule,
     UsersModule,
     MfaModule,
+    PasskeysModule,
     SessionsModule,
     PassportModule,
     JwtModule.registerAsync({ inject: [ConfigService, Secrets], useFactory: jwtOptions }),
   ],
-  controllers: [AuthController, JwksController, DiscoveryController],
+  controllers: [AuthController, PasskeySignInController, JwksController, DiscoveryController],
   providers: [
     SignInService,
     AuthService,

@@ -7,7 +7,8 @@ import { SecondFactorRequiredException } from '../common/second-factor.exception
 import { TooManyRequestsException } from '../common/too-many-requests.exception';
 import type { Config } from '../config/config';
 import { MfaService, WRONG_CODE } from '../mfa/mfa.service';
-import type { Authentication, ClientInfo, SignInProof } from '../sessions/session';
+import { PASSKEY_REFUSED } from '../passkeys/passkeys.service';
+import { type Authentication, type ClientInfo, isMultiFactor, type SignInProof } from '../sessions/session';
 import { SessionsService } from '../sessions/sessions.service';
 import { CredentialsService } from '../users/credentials.service';
 import type { User } from '../users/user';
@@ -61,7 +62,7 @@ export class SignInService {
       case 'wrong':
         await this.recordFailure(
           proof.userId ?? null,
-          proof.isCode ? 'wrong code' : 'wrong credentials',
+          proof.isPasskey ? 'passkey refused' : proof.isCode ? 'wrong code' : 'wrong credentials',
           client,
         );
         if (proof.lockedUntil) {
@@ -72,7 +73,9 @@ export class SignInService {
             details: { lockedUntil: proof.lockedUntil.toISOString() },
           });
         }
-        throw new UnauthorizedException(proof.isCode ? WRONG_CODE : WRONG_CREDENTIALS);
+        throw new UnauthorizedException(
+          proof.isPasskey ? PASSKEY_REFUSED : proof.isCode ? WRONG_CODE : WRONG_CREDENTIALS,
+        );
       case 'locked':
         await this.recordFailure(proof.userId, 'locked', client);
         throw new TooManyRequestsException(proof.retryAfterSeconds);
@@ -80,7 +83,7 @@ export class SignInService {
         break;
     }
     const { user } = proof;
-    if (user.mfaEnabled && !proof.methods.includes('otp')) {
+    if (user.mfaEnabled && !isMultiFactor(proof.methods)) {
       return this.requireSecondFactor(proof, client);
     }
     const release = await this.credentials.release(user.id);

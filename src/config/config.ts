@@ -48,6 +48,8 @@ export interface Config {
   sessions: { refreshTokenTtlSeconds: number; maxLifetimeSeconds: number; reuseGraceSeconds: number };
   /** How long what has ended is kept before the purge deletes it; how often it runs here (0: never). */
   retention: { sessionDays: number; outboxDays: number; auditDays: number; purgeIntervalSeconds: number };
+  /** The relying party of passkeys: the host name they are bound to, its display name, the pages that may use them. */
+  webAuthn: { rpId: string; rpName: string; origins: string[] };
   /** How recent a sign-in a sensitive change needs (RFC 9470 max_age). */
   stepUp: { maxAgeSeconds: number };
   /** 0: every request reads the database. */

@@ -30,6 +30,7 @@ const DEFAULTS: Config = {
   sessions: { refreshTokenTtlSeconds: 604_800, maxLifetimeSeconds: 2_592_000, reuseGraceSeconds: 10 },
   retention: { sessionDays: 30, outboxDays: 7, auditDays: 365, purgeIntervalSeconds: 3600 },
   stepUp: { maxAgeSeconds: 300 },
+  webAuthn: { rpId: 'localhost', rpName: 'nest-auth-service', origins: ['http://localhost:3000'] },
   authCache: { ttlSeconds: 60 },
   passwords: {
     algorithm: 'bcrypt',
@@ -280,6 +281,8 @@ describe('validateEnv', () => {
       METRICS_TOKEN: 'metrics-token-for-prometheus',
       SMTP_URL: 'smtps://auth:mail-password@mail.example.com',
       APP_URL: 'https://app.example.com',
+      WEBAUTHN_RP_ID: 'example.com',
+      WEBAUTHN_ORIGINS: 'https://app.example.com',
     } as const;
     const PRODUCTION_CONFIG: Config = {
       ...DEFAULTS,
@@ -288,6 +291,7 @@ describe('validateEnv', () => {
       jwt: { ...DEFAULTS.jwt, issuer: 'https://auth.example.com' },
       dataEncryption: { key: DATA_KEY_BYTES, previousKeys: [] },
       metrics: { token: 'metrics-token-for-prometheus' },
+      webAuthn: { rpId: 'example.com', rpName: 'nest-auth-service', origins: ['https://app.example.com'] },
       logging: { format: 'json', level: 'info', isBuffered: true },
       mail: {
         ...DEFAULTS.mail,
@@ -389,12 +393,14 @@ describe('validateEnv', () => {
       });
     });
 
-    it('names all it needs at once: the secret, the data key, the metrics token, the issuer, the mail server and the app', () => {
+    it('names all it needs at once: the secret, the data key, the metrics token, the issuer, the relying party of passkeys, the mail server and the app', () => {
       expect(namedVariables({ NODE_ENV: 'production' })).toEqual([
         'JWT_SECRET',
         'DATA_ENCRYPTION_KEY',
         'METRICS_TOKEN',
         'JWT_ISSUER',
+        'WEBAUTHN_RP_ID',
+        'WEBAUTHN_ORIGINS',
         'SMTP_URL',
         'APP_URL',
       ]);
@@ -557,6 +563,76 @@ describe('validateEnv', () => {
     });
   });
 
+  describe('the relying party of passkeys', () => {
+    it('comes from APP_URL outside production, else localhost', () => {
+      expect(configOf({ APP_URL: 'https://app.example.com/base', APP_NAME: 'Acme' }).webAuthn).toEqual({
+        rpId: 'app.example.com',
+        rpName: 'Acme',
+        origins: ['https://app.example.com'],
+      });
+      expect(configOf({ APP_URL: 'http://127.0.0.1:4000' }).webAuthn).toEqual({
+        rpId: 'localhost',
+        rpName: 'nest-auth-service',
+        origins: ['http://127.0.0.1:4000'],
+      });
+    });
+
+    it('reads WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME and WEBAUTHN_ORIGINS', () => {
+      const env = {
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_RP_NAME: 'Example',
+        WEBAUTHN_ORIGINS: 'https://example.com, https://app.example.com:8443',
+      };
+      expect(configOf(env).webAuthn).toEqual({
+        rpId: 'example.com',
+        rpName: 'Example',
+        origins: ['https://example.com', 'https://app.example.com:8443'],
+      });
+      expect(configOf({ WEBAUTHN_ORIGINS: 'http://localhost:8080' }).webAuthn.origins).toEqual([
+        'http://localhost:8080',
+      ]);
+    });
+
+    it.each([
+      [
+        'an origin of another host',
+        { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.org' },
+      ],
+      [
+        'a host that only ends like it',
+        { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://badexample.com' },
+      ],
+      ['plain http off localhost', { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'http://example.com' }],
+      ['a URL with a path', { WEBAUTHN_ORIGINS: 'http://localhost:8080/app' }],
+      ['no origin at all', { WEBAUTHN_ORIGINS: ' , ' }],
+      ['not a URL', { WEBAUTHN_ORIGINS: 'localhost:8080' }],
+    ])('refuses %s in WEBAUTHN_ORIGINS', (_case, env) => {
+      expect(namedVariables(env)).toEqual(['WEBAUTHN_ORIGINS']);
+    });
+
+    it.each(['Example.com', 'example.com:443', '127.0.0.1', 'https://example.com', 'exa_mple.com'])(
+      'refuses WEBAUTHN_RP_ID=%s',
+      (rpId) => {
+        expect(namedVariables({ WEBAUTHN_RP_ID: rpId })).toEqual(['WEBAUTHN_RP_ID']);
+      },
+    );
+
+    it.each(['WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS'])('requires %s in production', (name) => {
+      const production = {
+        NODE_ENV: 'production',
+        JWT_SECRET: STRONG_SECRET,
+        DATA_ENCRYPTION_KEY: DATA_KEY,
+        JWT_ISSUER: 'https://auth.example.com',
+        METRICS_TOKEN: 'metrics-token-for-prometheus',
+        MAIL_ENABLED: 'false',
+        WEBAUTHN_RP_ID: 'example.com',
+        WEBAUTHN_ORIGINS: 'https://example.com',
+      };
+      expect(namedVariables(production)).toEqual([]);
+      expect(namedVariables({ ...production, [name]: '' })).toEqual([name]);
+    });
+  });
+
   it.each([
     ['30', 30],
     ['86400', 86_400],
@@ -611,6 +687,8 @@ describe('validateEnv', () => {
       JWT_SECRET: STRONG_SECRET,
       DATA_ENCRYPTION_KEY: DATA_KEY,
       MAIL_ENABLED: 'false',
+      WEBAUTHN_RP_ID: 'example.com',
+      WEBAUTHN_ORIGINS: 'https://example.com',
     };
 
     it.each<[string, Record<string, string>, boolean]>([

@@ -12,7 +12,9 @@ import {
   isMailbox,
   isOriginList,
   isSmtpUrl,
+  isRelyingPartyId,
   isTrustedProxySetting,
+  webAuthnOriginProblem,
 } from './setting-checks';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
@@ -213,6 +215,21 @@ const variables = z.object({
         'must be an http:// or https:// URL such as https://app.example.com, without a query or fragment',
     })
     .optional(),
+  // Unset: outside production, the host of APP_URL, else localhost (see toConfig); required in production.
+  WEBAUTHN_RP_ID: z
+    .string()
+    .refine(isRelyingPartyId, {
+      message: 'must be a host name in lower case, such as example.com, without a port',
+    })
+    .optional(),
+  // Unset: APP_NAME.
+  WEBAUTHN_RP_NAME: z
+    .string()
+    .max(100, 'must be at most 100 characters')
+    .refine(isHeaderText, { message: 'must be one line of printable characters' })
+    .optional(),
+  // Unset: outside production, APP_URL's origin; required in production.
+  WEBAUTHN_ORIGINS: z.string().optional(),
   MAIL_MAX_ATTEMPTS: integer(10, 1, 100),
   PASSWORD_RESET_TTL: duration('1h').refine((seconds) => seconds <= MAX_PASSWORD_RESET_TTL_SECONDS, {
     message: 'must be at most 24h',
@@ -244,6 +261,16 @@ export const envSchema = variables
         path: ['REQUIRE_EMAIL_VERIFICATION'],
         message: 'needs MAIL_ENABLED: no one could verify an address, so no one could sign in',
       });
+    }
+    // In production without an RP ID, that one is named: the origins cannot be checked against it.
+    if (env.WEBAUTHN_ORIGINS !== undefined && (env.WEBAUTHN_RP_ID || env.NODE_ENV !== 'production')) {
+      const { rpId } = relyingPartyOf(env);
+      const origins = commaSeparated(env.WEBAUTHN_ORIGINS);
+      const problems = origins.length === 0 ? ['must name an origin'] : [];
+      problems.push(...origins.flatMap((origin) => webAuthnOriginProblem(origin, rpId) ?? []));
+      for (const message of problems) {
+        ctx.addIssue({ code: 'custom', path: ['WEBAUTHN_ORIGINS'], message });
+      }
     }
     if (env.NODE_ENV !== 'production') {
       return;
@@ -307,6 +334,18 @@ export const envSchema = variables
         path: ['JWT_ISSUER'],
         message: `is required in production: the service's public URL, which tokens name (not ${DEVELOPMENT_ISSUER})`,
       });
+    }
+    for (const name of ['WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS'] as const) {
+      if (!env[name]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message:
+            name === 'WEBAUTHN_RP_ID'
+              ? 'is required in production: the host name passkeys are bound to for good, such as example.com'
+              : 'is required in production: the origins of the pages that use passkeys, such as https://app.example.com',
+        });
+      }
     }
     if (env.MAIL_ENABLED) {
       if (!env.SMTP_URL) {
@@ -393,6 +432,7 @@ function toConfig(env: Variables): Config {
       baseSeconds: env.LOCKOUT_BASE_SECONDS,
       maxSeconds: env.LOCKOUT_MAX_SECONDS,
     },
+    webAuthn: relyingPartyOf(env),
     registration: { isOpen: env.ALLOW_REGISTRATION, requiresVerifiedEmail: env.REQUIRE_EMAIL_VERIFICATION },
     bootstrapAdmin: { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
     metrics: { token: env.METRICS_TOKEN },
@@ -419,6 +459,17 @@ function toConfig(env: Variables): Config {
       mailboxDir:
         env.SMTP_URL || isProduction || env.DATA_DIR === ':memory:' ? undefined : join(env.DATA_DIR, 'mail'),
     },
+  };
+}
+
+/** Unset parts come from APP_URL outside production, where the start requires them otherwise. */
+function relyingPartyOf(env: Variables): Config['webAuthn'] {
+  const appUrl = new URL(env.APP_URL ?? DEVELOPMENT_APP_URL);
+  const origins = commaSeparated(env.WEBAUTHN_ORIGINS);
+  return {
+    rpId: env.WEBAUTHN_RP_ID ?? (isRelyingPartyId(appUrl.hostname) ? appUrl.hostname : 'localhost'),
+    rpName: env.WEBAUTHN_RP_NAME ?? env.APP_NAME,
+    origins: origins.length > 0 ? origins : [appUrl.origin],
   };
 }
 

@@ -149,3 +149,31 @@ export const isMailbox = (value: string): boolean =>
 
 /** Text that goes into a header (a subject, a display name): printable, one line. */
 export const isHeaderText = (value: string): boolean => !/\p{Cc}/u.test(value);
+
+/** A WebAuthn RP ID: a lower-case host name (RFC 1123 labels), no port, no IP address. */
+export const isRelyingPartyId = (value: string): boolean =>
+  value.length <= 253 &&
+  isIP(value) === 0 &&
+  value.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label));
+
+/**
+ * What WebAuthn lets run a ceremony for `rpId`: an origin of that host or one under it, over https, or over http
+ * on localhost (a secure context too). The problem with `origin`, or undefined.
+ */
+export function webAuthnOriginProblem(origin: string, rpId: string): string | undefined {
+  if (!URL.canParse(origin)) {
+    return `${origin} is not an origin such as https://app.example.com`;
+  }
+  const url = new URL(origin);
+  if (url.origin !== origin) {
+    return `${origin} is not an origin (scheme, host and port, nothing more: ${url.origin})`;
+  }
+  const isLocalhost = url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalhost)) {
+    return `${origin} must be https (http only on localhost)`;
+  }
+  if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) {
+    return `${origin} is not on WEBAUTHN_RP_ID ${rpId} or a host under it`;
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@ import { accountDeletedMessage } from './templates/account-deleted';
 import { emailChangeConfirmMessage } from './templates/email-change-confirm';
 import { emailChangeNoticeMessage } from './templates/email-change-notice';
 import { emailVerificationMessage } from './templates/email-verification';
+import { type PasskeyChange, passkeyChangedMessage } from './templates/passkey-changed';
 import { passwordChangedMessage } from './templates/password-changed';
 import { passwordResetMessage } from './templates/password-reset';
 import { type SecondFactorChange, secondFactorChangedMessage } from './templates/second-factor-changed';
@@ -59,6 +60,13 @@ export function renderMessage(
         username,
         change: fields.change as SecondFactorChange,
         left: fields.left,
+      });
+    case 'passkey-changed':
+      return passkeyChangedMessage({
+        appName: mail.appName,
+        username,
+        change: fields.change as PasskeyChange,
+        passkey: fields.passkey ?? '',
       });
   }
 }

@@ -7,6 +7,7 @@ import {
   auditEvents,
   jobLeases,
   mfaChallenges,
+  webAuthnChallenges,
   outbox,
   refreshTokens,
   sessions,
@@ -14,7 +15,13 @@ import {
 
 /** The tables the purge deletes from, as `purged_rows_total` labels them. */
 export type PurgedTable =
-  'sessions' | 'refresh_tokens' | 'account_tokens' | 'mfa_challenges' | 'outbox' | 'audit_events';
+  | 'sessions'
+  | 'refresh_tokens'
+  | 'account_tokens'
+  | 'mfa_challenges'
+  | 'webauthn_challenges'
+  | 'outbox'
+  | 'audit_events';
 
 /** Any fixed 64-bit number, distinct from the migration lock's (database.module.ts). */
 const LEASE_LOCK = '7246153090011124';
@@ -153,6 +160,16 @@ export class RetentionRepository {
    */
   async deleteStruckOutMfaChallenges(maxFailures: number, limit: number): Promise<number> {
     return this.deleteMfaChallenges(sql`${mfaChallenges.failedAttempts} >= ${maxFailures}`, limit);
+  }
+
+  /** Passkey ceremony challenges expired at `now` (a used one is gone already). */
+  async deleteExpiredWebAuthnChallenges(now: Date, limit: number): Promise<number> {
+    return this.deleteBatch(
+      webAuthnChallenges,
+      webAuthnChallenges.challengeHash,
+      sql`${webAuthnChallenges.expiresAt} <= ${at(now)}`,
+      limit,
+    );
   }
 
   /** Outbox messages sent, or failed for good, before `finishedBefore`; a pending one never. */

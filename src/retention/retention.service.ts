@@ -90,6 +90,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       refresh_tokens: 0,
       account_tokens: 0,
       mfa_challenges: 0,
+      webauthn_challenges: 0,
       outbox: 0,
       audit_events: 0,
     };
@@ -192,6 +193,10 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       {
         table: 'mfa_challenges',
         deleteBatch: (limit) => this.repository.deleteStruckOutMfaChallenges(MFA_TOKEN_MAX_FAILURES, limit),
+      },
+      {
+        table: 'webauthn_challenges',
+        deleteBatch: (limit) => this.repository.deleteExpiredWebAuthnChallenges(now, limit),
       },
       {
         table: 'outbox',

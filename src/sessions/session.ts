@@ -28,6 +28,13 @@ export const AUTH_METHODS = [
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
+/**
+ * Whether a sign-in used more than a password: a second factor's code, or a passkey (a device's key unlocked by
+ * its user). An account with a second factor needs one of these, and so does its step-up.
+ */
+export const isMultiFactor = (methods: readonly string[]): boolean =>
+  methods.includes('otp') || methods.includes('hwk');
+
 /** How and when a user proved who they are, as a session keeps it. */
 export interface Authentication {
   methods: AuthMethod[];
@@ -37,11 +44,11 @@ export interface Authentication {
 /**
  * What a way of signing in found out: who (`proved`, with the methods used, and what to store again once the
  * sign-in is accepted, such as a stronger hash), or why not (`isCode`: the password was right, a second factor's
- * code was not). Refusals have already counted against the lockout.
+ * code was not; `isPasskey`: a passkey ceremony was refused). Refusals have already counted against the lockout.
  */
 export type SignInProof =
   | { outcome: 'proved'; user: User; methods: AuthMethod[]; upgrade?: () => Promise<void> }
-  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date; isCode?: true }
+  | { outcome: 'wrong'; userId?: string; lockedUntil?: Date; isCode?: true; isPasskey?: true }
   | { outcome: 'locked'; userId: string; retryAfterSeconds: number }
   | { outcome: 'limited'; retryAfterSeconds: number };
 

@@ -53,4 +53,5 @@ export type MailTemplateName =
   | 'email-change-confirm'
   | 'email-change-notice'
   | 'second-factor-changed'
+  | 'passkey-changed'
   | 'account-deleted';

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { AuditEventDto, toAuditEventDto } from '../../audit/dto/audit-event.dto';
 import { MfaStatusDto } from '../../mfa/dto/mfa.dto';
+import { PasskeyDto, toPasskeyDto } from '../../passkeys/dto/passkey.dto';
 import { SessionDto } from '../../sessions/dto/session.dto';
 import { AUTH_METHODS, type AuthMethod } from '../../sessions/session';
 import { toUserDto, UserDto } from '../../users/dto/user.dto';
@@ -32,14 +33,8 @@ export class AccountExportDto {
   @ApiProperty({ type: [ExportedSessionDto], description: 'Every session, ended ones too, newest first' })
   sessions!: ExportedSessionDto[];
   @ApiProperty({ type: MfaStatusDto }) secondFactor!: MfaStatusDto;
-  @ApiProperty({
-    type: 'array',
-    items: { type: 'object' },
-    maxItems: 0,
-    example: [],
-    description: 'Passkeys: none exist yet, so always empty',
-  })
-  passkeys!: never[];
+  @ApiProperty({ type: [PasskeyDto], description: 'Every passkey, oldest first' })
+  passkeys!: PasskeyDto[];
   @ApiProperty({
     type: [AuditEventDto],
     description: 'The security events about you, or done by you to other accounts, newest first',
@@ -61,13 +56,13 @@ const toExportedSessionDto = (session: SessionRecord, currentSessionId: string):
 });
 
 export const toAccountExportDto = (
-  { exportedAt, profile, sessions, secondFactor, auditEvents }: AccountExport,
+  { exportedAt, profile, sessions, secondFactor, passkeys, auditEvents }: AccountExport,
   currentSessionId: string,
 ): AccountExportDto => ({
   exportedAt: exportedAt.toISOString(),
   profile: toUserDto(profile),
   sessions: sessions.map((session) => toExportedSessionDto(session, currentSessionId)),
   secondFactor: { totp: secondFactor.totp, recoveryCodesLeft: secondFactor.recoveryCodesLeft },
-  passkeys: [],
+  passkeys: passkeys.map(toPasskeyDto),
   auditEvents: auditEvents.map(toAuditEventDto),
 });

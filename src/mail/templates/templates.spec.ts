@@ -3,6 +3,7 @@ import { emailChangeConfirmMessage } from './email-change-confirm';
 import { emailChangeNoticeMessage, maskedEmail } from './email-change-notice';
 import { emailVerificationMessage } from './email-verification';
 import type { MailContent } from './html';
+import { passkeyChangedMessage } from './passkey-changed';
 import { passwordChangedMessage } from './password-changed';
 import { passwordResetMessage } from './password-reset';
 import { secondFactorChangedMessage } from './second-factor-changed';
@@ -28,6 +29,17 @@ const withoutLink: [string, (fields: { appName: string; username: string }) => M
     `second-factor-changed (${change})`,
     (fields) => secondFactorChangedMessage({ ...fields, change, left: '7' }),
   ]),
+  ...(['added', 'removed'] as const).map(
+    (change): [string, (fields: { appName: string; username: string }) => MailContent] => [
+      `passkey-changed (${change})`,
+      (fields) =>
+        passkeyChangedMessage({
+          ...fields,
+          change,
+          passkey: fields.username,
+        }),
+    ],
+  ),
 ];
 const every = [...withLink, ...withoutLink] as [
   string,
