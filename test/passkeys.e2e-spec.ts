@@ -362,6 +362,13 @@ describe('passkeys', () => {
       expect((await signInWith(authenticator)).status).toBe(200);
     });
 
+    it("refuses an answer whose user handle is not the passkey owner's", async () => {
+      const { authenticator } = await withPasskey();
+      const { authenticator: another } = await withPasskey();
+      authenticator.userHandle = another.userHandle;
+      expect((await signInWith(authenticator)).status).toBe(401);
+    });
+
     it('refuses an unknown or removed passkey', async () => {
       const stranger = new SoftAuthenticator({ origin: ORIGIN });
       await withPasskey().then(({ authenticator }) => (stranger.userHandle = authenticator.userHandle));

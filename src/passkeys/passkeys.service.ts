@@ -37,6 +37,9 @@ const KNOWN = 'This passkey is registered already';
 /** RFC 8176: proof of possession of a hardware-bound key, unlocked by its user (user verification). */
 const PASSKEY_METHODS = ['hwk', 'user'] as const;
 
+/** The WebAuthn user handle of a user, in base64url: the id's 16 bytes, no name or address. */
+const userHandleOf = (userId: string) => Buffer.from(userId.replaceAll('-', ''), 'hex').toString('base64url');
+
 const challengeHash = (challenge: string) => createHash('sha256').update(challenge).digest('base64url');
 
 /**
@@ -75,8 +78,7 @@ export class PasskeysService {
       rpName: this.relyingParty.rpName,
       rpID: this.relyingParty.rpId,
       userName: user.username,
-      // The user handle: the id's 16 bytes, no name or address.
-      userID: new Uint8Array(Buffer.from(user.id.replaceAll('-', ''), 'hex')),
+      userID: isoBase64URL.toBuffer(userHandleOf(user.id)),
       userDisplayName: user.fullName ?? user.username,
       timeout: CEREMONY_SECONDS * 1000,
       attestationType: 'none',
@@ -212,6 +214,11 @@ export class PasskeysService {
     const { credential, user } = found;
     if (!challenge || !(challenge.anyUser || challenge.userId === user.id)) {
       return refuse('challenge unknown, used, expired or for another user');
+    }
+    // WebAuthn §7.2 step 6: a user handle, when the authenticator returns one, names the passkey's owner.
+    const { userHandle } = (response.response ?? {}) as { userHandle?: unknown };
+    if (userHandle !== undefined && userHandle !== null && userHandle !== userHandleOf(user.id)) {
+      return refuse("user handle not the passkey owner's");
     }
     let verified;
     try {
