@@ -22,7 +22,7 @@ build();
 const service = await startService({
   INTROSPECTION_CLIENTS: `${client.id}:${client.secret}`,
   METRICS_TOKEN: metricsToken,
-  // The walk makes 24 requests of the per-address sign-in budget (sign-ins, password changes, the deletion) within a
+  // The walk makes 27 requests of the per-address sign-in budget (sign-ins, password changes, the deletion) within a
   // minute, over the default 20: past it the last ones would get 429. The README says the same for a run by hand.
   AUTH_RATE_LIMIT_PER_MINUTE: '30',
 });

@@ -214,9 +214,15 @@ export class PasskeysRepository {
 
   /**
    * Accepts a sign-in's signature counter in one statement: it must go up, unless the authenticator keeps none
-   * (zero both times). False when it did not, for this or a racing sign-in: a copied key, or a replay.
+   * (zero both times). `counter-regressed` when it did not, for this or a racing sign-in (a copied key, or a
+   * replay); `removed` when the passkey is gone meanwhile.
    */
-  async recordSignIn(id: string, counter: number, backedUp: boolean, now: Date): Promise<boolean> {
+  async recordSignIn(
+    id: string,
+    counter: number,
+    backedUp: boolean,
+    now: Date,
+  ): Promise<'accepted' | 'counter-regressed' | 'removed'> {
     const accepted = await this.db
       .update(passkeys)
       .set({ counter, backedUp, lastUsedAt: now })
@@ -227,6 +233,10 @@ export class PasskeysRepository {
         ),
       )
       .returning({ id: passkeys.id });
-    return accepted.length > 0;
+    if (accepted.length > 0) {
+      return 'accepted';
+    }
+    const [left] = await this.db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.id, id));
+    return left ? 'counter-regressed' : 'removed';
   }
 }

@@ -17,7 +17,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import { decodeAttestationObject, isoBase64URL } from '@simplewebauthn/server/helpers';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
@@ -33,12 +33,34 @@ export const PASSKEY_REFUSED = 'The passkey was not accepted';
 const CEREMONY_SECONDS = 5 * 60;
 const FULL = `An account holds at most ${MAX_PASSKEYS} passkeys: remove one first`;
 const KNOWN = 'This passkey is registered already';
+const REGISTRATION_REFUSED = `${PASSKEY_REFUSED}: the browser's answer did not verify (origin, RP ID, user verification, attestation or signature)`;
 
 /** RFC 8176: proof of possession of a hardware-bound key, unlocked by its user (user verification). */
 const PASSKEY_METHODS = ['hwk', 'user'] as const;
 
 /** The WebAuthn user handle of a user, in base64url: the id's 16 bytes, no name or address. */
 const userHandleOf = (userId: string) => Buffer.from(userId.replaceAll('-', ''), 'hex').toString('base64url');
+
+/** EdDSA, ES256, RS256: named, so that a runtime with more algorithms does not change the options. */
+const ALGORITHMS = [-8, -7, -257];
+
+const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
+
+/** The transports an authenticator named that WebAuthn knows, once each: the rest is the client's noise. */
+const knownTransports = (transports: unknown): string[] =>
+  Array.isArray(transports)
+    ? [
+        ...new Set(
+          (transports as unknown[]).filter(
+            (transport): transport is string => typeof transport === 'string' && TRANSPORTS.has(transport),
+          ),
+        ),
+      ]
+    : [];
+
+/** A credential id as WebAuthn allows it: base64url of at most 1023 bytes. */
+const isCredentialId = (id: unknown): id is string =>
+  typeof id === 'string' && id.length > 0 && id.length <= 1364 && isoBase64URL.isBase64URL(id);
 
 const challengeHash = (challenge: string) => createHash('sha256').update(challenge).digest('base64url');
 
@@ -88,6 +110,7 @@ export class PasskeysService {
         requireResidentKey: true,
         userVerification: 'required',
       },
+      supportedAlgorithmIDs: ALGORITHMS,
     });
     await this.storeChallenge(options.challenge, 'registration', { userId: me.id });
     return options;
@@ -107,6 +130,9 @@ export class PasskeysService {
         `${PASSKEY_REFUSED}: its challenge is unknown, used, expired or another's`,
       );
     }
+    if (!hasNoAttestation(response)) {
+      throw new BadRequestException(REGISTRATION_REFUSED);
+    }
     let verified;
     try {
       verified = await verifyRegistrationResponse({
@@ -115,12 +141,16 @@ export class PasskeysService {
         expectedOrigin: this.relyingParty.origins,
         expectedRPID: this.relyingParty.rpId,
         requireUserVerification: true,
+        supportedAlgorithmIDs: ALGORITHMS,
       });
     } catch (error) {
-      throw new BadRequestException(`${PASSKEY_REFUSED}: ${(error as Error).message}`);
+      // The library's words name its internals; the client gets the checks, the debug log the reason.
+      this.logger.debug(`A passkey registration was refused: ${String((error as Error)?.message ?? error)}`);
+      verified = undefined;
     }
-    if (!verified.verified) {
-      throw new BadRequestException(PASSKEY_REFUSED);
+    // WebAuthn §7.1 step 25: at most 1023 bytes (and a longer one would not fit the unique index).
+    if (!verified?.verified || isoBase64URL.toBuffer(verified.registrationInfo.credential.id).length > 1023) {
+      throw new BadRequestException(REGISTRATION_REFUSED);
     }
     const { credential, credentialDeviceType, credentialBackedUp, aaguid } = verified.registrationInfo;
     const user = await this.users.get(me.id);
@@ -131,7 +161,7 @@ export class PasskeysService {
         credentialId: credential.id,
         publicKey: isoBase64URL.fromBuffer(credential.publicKey),
         counter: credential.counter,
-        transports: credential.transports ?? [],
+        transports: knownTransports(credential.transports),
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
         aaguid,
@@ -202,8 +232,9 @@ export class PasskeysService {
   async authenticate(response: Record<string, unknown>, client: ClientInfo): Promise<SignInProof> {
     const now = this.clock.now();
     const challenge = await this.consumeChallengeOf(response, 'authentication', now);
-    const found =
-      typeof response.id === 'string' ? await this.passkeys.findByCredentialId(response.id) : undefined;
+    const found = isCredentialId(response.id)
+      ? await this.passkeys.findByCredentialId(response.id)
+      : undefined;
     const refuse = (reason: string): SignInProof => {
       this.logger.debug(`A passkey sign-in was refused: ${reason}`);
       return { outcome: 'wrong', userId: found?.user.id, isPasskey: true };
@@ -215,10 +246,11 @@ export class PasskeysService {
     if (!challenge || !(challenge.anyUser || challenge.userId === user.id)) {
       return refuse('challenge unknown, used, expired or for another user');
     }
-    // WebAuthn §7.2 step 6: a user handle, when the authenticator returns one, names the passkey's owner.
+    // WebAuthn §7.2 step 6: a user handle names the passkey's owner; usernameless, it must be there.
     const { userHandle } = (response.response ?? {}) as { userHandle?: unknown };
-    if (userHandle !== undefined && userHandle !== null && userHandle !== userHandleOf(user.id)) {
-      return refuse("user handle not the passkey owner's");
+    const isHandleAbsent = userHandle === undefined || userHandle === null;
+    if (isHandleAbsent ? challenge.anyUser : userHandle !== userHandleOf(user.id)) {
+      return refuse("user handle missing, or not the passkey owner's");
     }
     let verified;
     try {
@@ -237,13 +269,17 @@ export class PasskeysService {
         requireUserVerification: true,
       });
     } catch (error) {
-      return refuse((error as Error).message);
+      return refuse(String((error as Error)?.message ?? error));
     }
     if (!verified.verified) {
       return refuse('not verified');
     }
     const { newCounter, credentialBackedUp } = verified.authenticationInfo;
-    if (!(await this.passkeys.recordSignIn(credential.id, newCounter, credentialBackedUp, now))) {
+    const recorded = await this.passkeys.recordSignIn(credential.id, newCounter, credentialBackedUp, now);
+    if (recorded === 'removed') {
+      return refuse('removed during the sign-in');
+    }
+    if (recorded === 'counter-regressed') {
       await this.audit.record({
         type: 'passkey.counter_regressed',
         userId: user.id,
@@ -297,6 +333,29 @@ export class PasskeysService {
     if (this.mail.isEnabled) {
       mailMessages.inc({ template: 'passkey-changed', outcome: 'queued' });
     }
+  }
+}
+
+/**
+ * Whether a registration carries no attestation (fmt none, or packed self-attestation without certificates), as the
+ * options ask. The service trusts no attestation; verifying one would make the library fetch the certificates'
+ * revocation lists from URLs the client chose.
+ */
+function hasNoAttestation(response: Record<string, unknown>): boolean {
+  const inner = response.response;
+  const encoded =
+    typeof inner === 'object' && inner !== null
+      ? (inner as Record<string, unknown>).attestationObject
+      : undefined;
+  if (typeof encoded !== 'string' || !isoBase64URL.isBase64URL(encoded)) {
+    return false;
+  }
+  try {
+    const attestation = decodeAttestationObject(isoBase64URL.toBuffer(encoded));
+    const format = attestation.get('fmt');
+    return format === 'none' || (format === 'packed' && attestation.get('attStmt')?.get('x5c') === undefined);
+  } catch {
+    return false;
   }
 }
 

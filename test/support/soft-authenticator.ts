@@ -12,6 +12,12 @@ export interface CeremonyOverrides {
   counter?: number;
   /** Signs other bytes than those sent. */
   badSignature?: boolean;
+  /** A registration's transports, as the browser would report them. */
+  transports?: unknown;
+  /** A registration's attestation in place of fmt none. */
+  attestation?: { fmt: string; attStmt: Map<string, Uint8Array[] | number | string> };
+  /** A sign-in's user handle; null leaves it out. */
+  userHandle?: string | null;
 }
 
 // Flags of authenticator data (WebAuthn §6.1): user present, user verified, backup eligible and state, attested data.
@@ -29,7 +35,7 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
  * needed. Its signature counter goes up by one a ceremony, as most security keys keep it, unless `counterless`.
  */
 export class SoftAuthenticator {
-  readonly credentialId = randomBytes(16);
+  readonly credentialId: Buffer;
   private readonly keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   counter = 0;
   /** The user handle the last registration was for. */
@@ -41,8 +47,11 @@ export class SoftAuthenticator {
       rpId?: string;
       /** Keeps no signature counter (always 0), as synced passkeys do. */
       counterless?: boolean;
+      credentialIdBytes?: number;
     } = { origin: 'http://localhost:3000' },
-  ) {}
+  ) {
+    this.credentialId = randomBytes(defaults.credentialIdBytes ?? 16);
+  }
 
   get id(): string {
     return isoBase64URL.fromBuffer(new Uint8Array(this.credentialId));
@@ -70,9 +79,9 @@ export class SoftAuthenticator {
     const attested = Buffer.concat([Buffer.alloc(16), length, this.credentialId, Buffer.from(cosePublicKey)]);
     const authData = Buffer.concat([this.authData(options.rp.id, overrides, AT), attested]);
     const attestationObject = isoCBOR.encode(
-      new Map<string, string | Map<string, string> | Uint8Array>([
-        ['fmt', 'none'],
-        ['attStmt', new Map<string, string>()],
+      new Map<string, string | Map<string, Uint8Array[] | number | string> | Uint8Array>([
+        ['fmt', overrides.attestation?.fmt ?? 'none'],
+        ['attStmt', overrides.attestation?.attStmt ?? new Map<string, Uint8Array[] | number | string>()],
         ['authData', new Uint8Array(authData)],
       ]),
     );
@@ -83,7 +92,7 @@ export class SoftAuthenticator {
       response: {
         clientDataJSON: isoBase64URL.fromBuffer(new Uint8Array(clientDataJSON)),
         attestationObject: isoBase64URL.fromBuffer(attestationObject),
-        transports: ['internal', 'hybrid'],
+        transports: 'transports' in overrides ? overrides.transports : ['internal', 'hybrid'],
       },
       authenticatorAttachment: 'platform',
       clientExtensionResults: { credProps: { rk: true } },
@@ -108,7 +117,7 @@ export class SoftAuthenticator {
         clientDataJSON: isoBase64URL.fromBuffer(new Uint8Array(clientDataJSON)),
         authenticatorData: isoBase64URL.fromBuffer(new Uint8Array(authData)),
         signature: isoBase64URL.fromBuffer(new Uint8Array(signature)),
-        userHandle: this.userHandle,
+        ...(overrides.userHandle !== null && { userHandle: overrides.userHandle ?? this.userHandle }),
       },
       authenticatorAttachment: 'platform',
       clientExtensionResults: {},
