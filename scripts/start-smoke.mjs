@@ -94,7 +94,10 @@ const refusals = [
   [{ NODE_ENV: 'production', ...productionSecret }, 'APP_URL: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'WEBAUTHN_RP_ID: is required in production'],
   [{ NODE_ENV: 'production', ...productionSecret }, 'WEBAUTHN_ORIGINS: is required in production'],
-  [{ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.org' }, 'WEBAUTHN_ORIGINS: https://example.org is not on'],
+  [
+    { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.org' },
+    'WEBAUTHN_ORIGINS: https://example.org is not on',
+  ],
   [{ NODE_ENV: 'production', ...productionSecret }, 'DATA_ENCRYPTION_KEY: is required in production'],
   [
     { DATA_ENCRYPTION_KEY: randomBytes(16).toString('base64') },
