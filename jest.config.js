@@ -57,5 +57,8 @@ module.exports = {
     },
   ],
   maxWorkers: 2,
+  // A worker keeps what each file's app leaves in memory (PGlite's heaps among it); past this it is replaced after
+  // its file, which keeps the late files of a run from crawling through garbage collection.
+  workerIdleMemoryLimit: '1GB',
   testTimeout: 30_000,
 };
