@@ -29,6 +29,9 @@ async function openToOthers(root: string): Promise<string[]> {
 // encryption key are the service's alone. With DATABASE_URL (createTestApp then gives the app a PostgreSQL
 // database) only the secret and the key are kept there.
 const onPglite = !process.env.DATABASE_URL;
+// A test here starts the app twice on a database on disk, each start an initdb and every migration (about 7 s on
+// a quiet machine, several times that on a loaded one): a hang guard that is not a timing margin.
+jest.setTimeout(120_000);
 describe('DATA_DIR on disk', () => {
   let parent: string;
 

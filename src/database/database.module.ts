@@ -16,12 +16,12 @@ import { databaseUnavailableError, OutageLog } from '../common/database-unavaila
 import { DATABASE, DATABASE_EVENTS, type Database, type DatabaseEvents } from './database';
 import * as schema from './schema';
 
-const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
+export const MIGRATIONS_FOLDER = join(__dirname, 'migrations');
 /** The advisory lock under which one instance at a time migrates (any fixed 64-bit number). */
 const MIGRATION_LOCK = '7246153090011123';
-const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
+export const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
 
-interface Connection {
+export interface Connection {
   db: Database;
   events: DatabaseEvents;
   close(): Promise<void>;
@@ -226,6 +226,11 @@ async function connect(config: ConfigService<Config, true>): Promise<Connection>
     await narrowDataDirModes(dataDir);
     logger.log(`Using embedded PostgreSQL (PGlite) in ${directory}`);
   }
+  return connectPglite(client);
+}
+
+/** The service's connection on an embedded database, migrated first. */
+export async function connectPglite(client: PGlite): Promise<Connection> {
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   const events: DatabaseEvents = {

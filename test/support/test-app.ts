@@ -6,11 +6,13 @@ import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
 import { validateEnv } from '../../src/config/env.schema';
+import { connectPglite, DATABASE_CONNECTION } from '../../src/database/database.module';
+import { migratedPglite } from './pglite-template';
 
 export const ADMIN = { username: 'admin', password: 'root-passphrase-for-tests' } as const;
 
 /**
- * The real application on a real database: in-memory PGlite, or, when DATABASE_URL is set, a fresh PostgreSQL
+ * The real application on a real database: in-memory PGlite (from a migrated template, see migratedPglite), or, when DATABASE_URL is set, a fresh PostgreSQL
  * database of its own (dropped by closeTestApp). `env` adds variables for this app only; no .env is read.
  * One app per test file: Passport keeps its strategies in a process-wide registry, so two apps would share them.
  */
@@ -34,6 +36,11 @@ export async function createTestApp(
   let builder = Test.createTestingModule({ imports: [await AppModule.forRoot(config)] });
   if (clock) {
     builder = builder.overrideProvider(Clock).useValue(clock);
+  }
+  if (!database && config.dataDir === ':memory:') {
+    builder = builder
+      .overrideProvider(DATABASE_CONNECTION)
+      .useFactory({ factory: async () => connectPglite(await migratedPglite()) });
   }
   const moduleRef = await builder.compile();
   const app = configureApp(
