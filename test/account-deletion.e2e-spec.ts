@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
-import type { ParsedMail } from 'mailparser';
-import { BackgroundWork } from '../src/common/background-work';
 import { DATABASE, type Database } from '../src/database/database';
 import {
   accountTokens,
@@ -15,10 +13,10 @@ import {
   totpFactors,
   users,
 } from '../src/database/schema';
-import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createAdmin, createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
 import { enrolTotp, totpCodeAt } from './support/second-factor';
+import { deliveredTo } from './support/mail';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
 import { ADMIN, closeTestApp, createTestApp } from './support/test-app';
 
@@ -54,14 +52,7 @@ describe('DELETE /users/me: the owner deletes the account', () => {
     http(app).post('/auth/login').set('User-Agent', USER_AGENT).send({ username, password });
   const codeAt = (secret: string) => totpCodeAt(clock, secret);
   /** The deletion notices sent to the address, once the outbox has sent what is due. */
-  const noticesTo = async (address: string): Promise<ParsedMail[]> => {
-    await app.get(BackgroundWork).settled();
-    await app.get(OutboxSender).drain();
-    return smtp.messages.filter(
-      (message) =>
-        [message.to].flat().some((field) => field?.text === address) && message.subject === NOTICE_SUBJECT,
-    );
-  };
+  const noticesTo = (address: string) => deliveredTo(app, smtp, address, NOTICE_SUBJECT);
   /** The audit rows about the user or by the user, as stored. */
   const eventsOf = (userId: string) =>
     db

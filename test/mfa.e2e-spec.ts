@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt } from 'jose';
-import { BackgroundWork } from '../src/common/background-work';
-import { OutboxSender } from '../src/mail/outbox-sender';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http, signIn, signInAsAdmin } from './support/factories';
 import { enrolTotp, totpCodeAt } from './support/second-factor';
+import { deliveredTo } from './support/mail';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
 import { closeTestApp, createTestApp } from './support/test-app';
 
@@ -46,17 +45,7 @@ describe('a second factor (TOTP and recovery codes)', () => {
       });
   const completeWith = (mfaToken: string, code: string) =>
     http(app).post('/auth/mfa').send({ mfa_token: mfaToken, code });
-  const notices = async (to: string) => {
-    await app.get(BackgroundWork).settled();
-    await app.get(OutboxSender).drain();
-    return smtp.messages.filter(
-      (message) =>
-        message.to &&
-        !Array.isArray(message.to) &&
-        message.to.text === to &&
-        /step|recovery/i.test(message.subject ?? ''),
-    );
-  };
+  const notices = (to: string) => deliveredTo(app, smtp, to, /step|recovery/i);
 
   const enrolled = () => enrolTotp(app, clock);
 

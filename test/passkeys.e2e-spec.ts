@@ -1,14 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { BackgroundWork } from '../src/common/background-work';
 import { DATABASE, type Database } from '../src/database/database';
 import { webAuthnChallenges } from '../src/database/schema';
-import { OutboxSender } from '../src/mail/outbox-sender';
 import { RetentionService } from '../src/retention/retention.service';
 import { FakeClock } from './support/fake-clock';
 import { createUser, http, signIn, signInAsAdmin, type TestUser } from './support/factories';
 import { enrolTotp, totpCodeAt } from './support/second-factor';
+import { deliveredTo } from './support/mail';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server';
 import { SoftAuthenticator, type CeremonyOverrides } from './support/soft-authenticator';
 import { closeTestApp, createTestApp } from './support/test-app';
@@ -90,17 +89,7 @@ describe('passkeys', () => {
     return res.body.items as { type: string; actorId: string | null; details: Record<string, unknown> }[];
   };
 
-  const notices = async (to: string) => {
-    await app.get(BackgroundWork).settled();
-    await app.get(OutboxSender).drain();
-    return smtp.messages.filter(
-      (message) =>
-        message.to &&
-        !Array.isArray(message.to) &&
-        message.to.text === to &&
-        /passkey/i.test(message.subject ?? ''),
-    );
-  };
+  const notices = (to: string) => deliveredTo(app, smtp, to, /passkey/i);
 
   describe('registration', () => {
     it('offers discoverable, user-verifying options with no attestation, for this RP and user', async () => {

@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Req, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Req, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -15,7 +15,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FormEncoded } from '../common/content-type.guard';
-import { NoStore } from '../common/decorators/no-store.decorator';
+import { NoStore, NoStoreTokens } from '../common/decorators/no-store.decorator';
 import { ErrorDto, MfaRequiredDto, OAuthErrorDto, OAuthMfaRequiredDto } from '../common/error.dto';
 import { OAuthError } from '../common/oauth-error';
 import type { ClientInfo } from '../sessions/session';
@@ -42,9 +42,6 @@ import { LocalAuthGuard } from './guards/local-auth.guard';
 import { type AcceptedSignIn, SignInService } from './sign-in.service';
 import { TokenClients } from './token-clients';
 import { parseTokenRequest } from './token-request';
-
-/** RFC 6749 §5.1: a response holding tokens is not cached, by HTTP/1.0 caches either. */
-const NoStoreTokens = () => applyDecorators(NoStore(), Header('Pragma', 'no-cache'));
 
 @ApiTags('auth')
 @Controller('auth')

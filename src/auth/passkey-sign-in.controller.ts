@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
@@ -9,7 +9,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Client } from '../common/decorators/client-info.decorator';
-import { NoStore } from '../common/decorators/no-store.decorator';
+import { NoStore, NoStoreTokens } from '../common/decorators/no-store.decorator';
 import { Anonymous } from '../common/decorators/public.decorator';
 import { ErrorDto } from '../common/error.dto';
 import {
@@ -22,8 +22,6 @@ import { AuthRateLimit, SignInRateLimit } from '../rate-limit/rate-limit.decorat
 import type { ClientInfo } from '../sessions/session';
 import { TokenPairDto } from './dto/token-pair.dto';
 import { SignInService } from './sign-in.service';
-
-const NoStoreTokens = () => applyDecorators(NoStore(), Header('Pragma', 'no-cache'));
 
 /** Signing in with a passkey: a door of its own, whose proof SignInService takes as it takes a password's. */
 @ApiTags('auth')

@@ -115,11 +115,6 @@ export class PasskeysRepository {
       .orderBy(asc(passkeys.createdAt), asc(passkeys.id));
   }
 
-  async countOf(userId: string): Promise<number> {
-    const [row] = await this.db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId));
-    return row?.n ?? 0;
-  }
-
   credentialIdsOf(userId: string): Promise<{ credentialId: string; transports: string[] }[]> {
     return this.db
       .select({ credentialId: passkeys.credentialId, transports: passkeys.transports })

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
@@ -23,6 +22,7 @@ import { Clock } from '../common/clock';
 import type { Config } from '../config/config';
 import type { PasskeyChange } from '../mail/templates/passkey-changed';
 import { mailMessages } from '../metrics/metrics';
+import { AccountTokens } from '../secrets/account-tokens';
 import type { ClientInfo, SignInProof } from '../sessions/session';
 import type { AuthUser, User } from '../users/user';
 import { UsersService } from '../users/users.service';
@@ -61,8 +61,6 @@ const knownTransports = (transports: unknown): string[] =>
 /** A credential id as WebAuthn allows it: base64url of at most 1023 bytes. */
 const isCredentialId = (id: unknown): id is string =>
   typeof id === 'string' && id.length > 0 && id.length <= 1364 && isoBase64URL.isBase64URL(id);
-
-const challengeHash = (challenge: string) => createHash('sha256').update(challenge).digest('base64url');
 
 /**
  * Passkeys (WebAuthn, @simplewebauthn/server): registering, listing, renaming and removing them, and proving a
@@ -302,7 +300,7 @@ export class PasskeysService {
   ): Promise<void> {
     const expiresAt = new Date(this.clock.now().getTime() + CEREMONY_SECONDS * 1000);
     await this.passkeys.createChallenge({
-      challengeHash: challengeHash(challenge),
+      challengeHash: AccountTokens.hash(challenge),
       ceremony,
       expiresAt,
       ...owner,
@@ -319,7 +317,7 @@ export class PasskeysService {
     if (value === undefined) {
       return undefined;
     }
-    const consumed = await this.passkeys.consumeChallenge(challengeHash(value), ceremony, now);
+    const consumed = await this.passkeys.consumeChallenge(AccountTokens.hash(value), ceremony, now);
     return consumed && { value, ...consumed };
   }
 

@@ -1,4 +1,4 @@
-import { Header } from '@nestjs/common';
+import { applyDecorators, Header } from '@nestjs/common';
 
 /**
  * `Cache-Control: no-store` (RFC 9111 §5.2.2.5) on a route, or on every route of a controller: for responses that
@@ -21,3 +21,6 @@ export function NoStore(): ClassDecorator & MethodDecorator {
     }
   };
 }
+
+/** RFC 6749 §5.1: a response holding tokens is not cached, by HTTP/1.0 caches either. */
+export const NoStoreTokens = () => applyDecorators(NoStore(), Header('Pragma', 'no-cache'));
